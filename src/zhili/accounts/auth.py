@@ -1,0 +1,54 @@
+"""API authentication: a bearer token (apps, machines) or the page session (with CSRF)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils import timezone
+from ninja.security import HttpBearer, django_auth
+
+from zhili.accounts.models import ApiToken
+
+# last_used_at is refreshed at most this often, so a busy token is not a hot row.
+LAST_USED_GRANULARITY_SECONDS = 300
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token: str):
+        if not token or len(token) > 200:
+            return None
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=token_digest(token), revoked_at__isnull=True,
+                    expires_at__gt=timezone.now(), user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        now = timezone.now()
+        if not found.last_used_at or (now - found.last_used_at).total_seconds() > LAST_USED_GRANULARITY_SECONDS:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        request.api_token = found
+        return found.user
+
+
+API_AUTH = [BearerToken(), django_auth]
+
+
+class OptionalAuth:
+    """For public endpoints that still know who is asking when someone is logged in."""
+
+    def __call__(self, request):
+        for auth in API_AUTH:
+            user = auth(request)
+            if user:
+                return user
+        return True  # anonymous is allowed
+
+
+optional_auth = OptionalAuth()

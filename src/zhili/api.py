@@ -1,0 +1,110 @@
+"""The JSON API: one NinjaAPI at /api/v1, one Router per app.
+
+Every error leaves as RFC 9457 problem+json with a stable `code`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from zhili.accounts.auth import API_AUTH
+from zhili.core.errors import PROBLEM_CODES, ApplicationError, FieldError, ValidationFailed
+
+logger = logging.getLogger("zhili.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+api = NinjaAPI(
+    title="Zhili API",
+    version="1.0.0",
+    urls_namespace="api-1.0.0",
+    description=(
+        "Zhili (治理): city geography, people and roles, base registries, audit.\n\n"
+        "Authenticate with a session (pages) or `Authorization: Bearer <token>` "
+        "(`zhili users token USERNAME`). Every read is limited to the caller's area.\n\n"
+        "Errors are RFC 9457 `application/problem+json` with a stable `code`:\n\n"
+        + "\n".join(f"- `{code}`: {text}" for code, text in PROBLEM_CODES.items())
+    ),
+    auth=API_AUTH,
+    docs_url="/docs",
+)
+
+
+def problem(request, error: ApplicationError):
+    response = api.create_response(request, error.as_problem(instance=request.path), status=error.status)
+    response["Content-Type"] = PROBLEM_JSON
+    return response
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request, exc: ApplicationError):
+    return problem(request, exc)
+
+
+def _loc_name(loc) -> str:
+    # ninja reports ("query", "lon") or ("body", "payload", "points", 0, "lat")
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "form", "payload")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = [FieldError(_loc_name(e.get("loc", ())), e.get("msg", "invalid")) for e in exc.errors]
+    return problem(request, ValidationFailed(errors))
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return problem(
+        request,
+        ApplicationError(
+            code="not-authenticated", status=401, title="Authentication required",
+            detail="Log in, or send a valid 'Authorization: Bearer <token>' header.",
+        ),
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return problem(request, ApplicationError(code="not-found", status=404, title="Not found"))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    code = {400: "bad-request", 401: "not-authenticated", 403: "permission-denied",
+            404: "not-found", 405: "method-not-allowed", 409: "conflict",
+            429: "throttled"}.get(exc.status_code, "bad-request")
+    return problem(request, ApplicationError(code=code, status=exc.status_code,
+                                             title=str(exc.message), detail=str(exc.message)))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("unhandled error in %s %s", request.method, request.path)
+    return problem(
+        request,
+        ApplicationError(
+            code="server-error", status=500, title="Unexpected fault",
+            detail=f"Report request id {getattr(request, 'request_id', '?')} to the administrators.",
+        ),
+    )
+
+
+def _mount():
+    from zhili.accounts.api import router as accounts_router
+    from zhili.audit.api import router as audit_router
+    from zhili.geo.api import router as geo_router
+    from zhili.registry.api import router as registry_router
+
+    api.add_router("/geo", geo_router)
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/registry", registry_router)
+    api.add_router("/audit", audit_router)
+
+
+_mount()

@@ -1,0 +1,52 @@
+"""The append-only audit log: who did or read what, when, from where, why.
+
+Each entry carries the SHA-256 of its own content and of the entry before it,
+so editing or deleting any row breaks the chain (`zhili audit verify`). On
+PostgreSQL a trigger refuses UPDATE and DELETE outright.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_label = models.CharField(max_length=150, help_text="username at the time, or 'system'")
+    action = models.CharField(max_length=64, db_index=True)  # e.g. "person.reveal"
+    object_type = models.CharField(max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    area_path = models.CharField(max_length=96, blank=True, db_index=True)
+    purpose = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=64, db_index=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=16, default="system")
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # Append only: the one write path is audit.services.audit_record.
+        if self.pk is not None:
+            raise ValueError("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit entries cannot be deleted")
+
+
+class AuditHead(models.Model):
+    """One row holding the hash of the newest entry; locking it serialises appends."""
+
+    last_hash = models.CharField(max_length=64)
+    last_id = models.BigIntegerField(default=0)

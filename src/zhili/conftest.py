@@ -1,0 +1,181 @@
+"""Shared fixtures: the demo city (preset small, seed 1) and its demo users.
+
+The city is seeded once per test session through the real services; each test
+runs in a transaction rolled back at its end. Tests that need real commits
+(`transactional_db`) use `reseed_after` so later tests still find the city.
+
+The database is chosen by ZHILI_DATABASE_URL (SQLite by default). Tests that
+need a service the machine lacks (PostgreSQL, Mosquitto, Chromium) skip with
+the reason; under CI (CI=true) such a skip fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a needed service is missing, but fail under CI: CI must have it."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this, but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def on_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    # PostgreSQL-only tests are deselected (not skipped) in the SQLite pass.
+    if "postgres" in os.environ.get("ZHILI_DATABASE_URL", ""):
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("postgres_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _seed():
+    from zhili.core.seeding import seed_demo
+
+    seed_demo(seed=1, log=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _seed()
+
+
+@pytest.fixture
+def reseed_after(django_db_blocker):
+    """For transactional tests: the flush at their end wipes the city; put it back."""
+    yield
+    with django_db_blocker.unblock():
+        _seed()
+
+
+def _node(segment: str):
+    from zhili.geo.models import AreaNode
+
+    return AreaNode.objects.get(code=segment.ljust(12, "0"))
+
+
+def _user(username: str):
+    from zhili.accounts.models import User
+
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def city(db):
+    return _node("50")
+
+
+@pytest.fixture
+def district(db):
+    return _node("500103")
+
+
+@pytest.fixture
+def street(db):
+    return _node("500103001")
+
+
+@pytest.fixture
+def other_street(db):
+    return _node("500103002")
+
+
+@pytest.fixture
+def community(db):
+    return _node("500103001001")
+
+
+@pytest.fixture
+def grid(db):
+    return _node("500103001001001")
+
+
+@pytest.fixture
+def other_grid(db):
+    return _node("500103002001001")
+
+
+@pytest.fixture
+def city_admin(db):
+    return _user("admin")
+
+
+@pytest.fixture
+def district_operator(db):
+    return _user("district_op")
+
+
+@pytest.fixture
+def street_operator(db):
+    return _user("street_op1")
+
+
+@pytest.fixture
+def other_street_operator(db):
+    return _user("street_op2")
+
+
+@pytest.fixture
+def grid_worker(db):
+    return _user("worker1")
+
+
+@pytest.fixture
+def other_grid_worker(db):
+    return _user("worker2")
+
+
+@pytest.fixture
+def department_officer(db):
+    return _user("power_officer")
+
+
+@pytest.fixture
+def resident(db):
+    return _user("resident1")
+
+
+@pytest.fixture
+def bearer(db):
+    """bearer(user) -> headers carrying a fresh API token for that user."""
+    from zhili.accounts.services import token_create
+
+    def make(user):
+        _, raw = token_create(user=user, name="test", days=1)
+        return {"Authorization": f"Bearer {raw}"}
+
+    return make
+
+
+@pytest.fixture
+def api(client):
+    """The Django test client, with JSON helpers for /api/v1."""
+
+    class Api:
+        def get(self, path, headers=None, **params):
+            return client.get(f"/api/v1{path}", params, headers=headers or {})
+
+        def post(self, path, body=None, headers=None):
+            import json
+
+            return client.post(f"/api/v1{path}", json.dumps(body or {}),
+                               content_type="application/json", headers=headers or {})
+
+    return Api()

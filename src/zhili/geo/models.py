@@ -1,0 +1,81 @@
+"""The city's hierarchy: city → district → street → community → grid.
+
+Each node keeps its polygon as WKB (shapely reads it without GEOS in the
+database), its bounding box for cheap window queries, and a materialized
+path of codes (`500000/500103/500103001/…/`) that scopes everything else.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District / county")
+    STREET = "street", _("Street / town")
+    COMMUNITY = "community", _("Community / village")
+    GRID = "grid", _("Grid")
+
+
+LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
+LEVEL_DEPTH = {level.value: depth for depth, level in enumerate(LEVEL_ORDER)}
+
+
+def child_level(level: str) -> str | None:
+    depth = LEVEL_DEPTH[level]
+    return LEVEL_ORDER[depth + 1].value if depth + 1 < len(LEVEL_ORDER) else None
+
+
+class AreaNode(models.Model):
+    code = models.CharField(
+        max_length=15,
+        unique=True,
+        help_text=_("12 digits per GB/T 2260 and the statistical division code; grids add 3."),
+    )
+    level = models.CharField(max_length=10, choices=Level.choices, db_index=True)
+    name = models.CharField(max_length=64)  # zh-Hans
+    name_en = models.CharField(max_length=128, blank=True)  # English or pinyin
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=96, unique=True)
+    geometry = models.BinaryField(help_text="WKB, WGS84 (EPSG:4326)")
+    min_lon = models.FloatField()
+    min_lat = models.FloatField()
+    max_lon = models.FloatField()
+    max_lat = models.FloatField()
+    centre_lon = models.FloatField()
+    centre_lat = models.FloatField()
+    synthetic = models.BooleanField(
+        default=False, help_text=_("Generated boundary, not an official one.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        return LEVEL_DEPTH[self.level]
+
+    @property
+    def shape(self):
+        import shapely
+
+        return shapely.from_wkb(bytes(self.geometry))
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of this node and every ancestor, root first."""
+        parts = self.path.strip("/").split("/")
+        return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+class BoundaryVersion(models.Model):
+    """One row; bumped by every boundary write so each process rebuilds its index."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,158 @@
+"""One settings module, driven by environment variables (ZHILI_*).
+
+Nothing here exists only in production: the demo and a city differ only in
+the variables they set. `zhili.core.checks` refuses unsafe combinations at
+start-up (debug on a public host, the built-in secret).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from zhili.core.conf import env_bool, env_list, load_or_create_secret
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("ZHILI_DATA_DIR", Path.cwd() / "var")).resolve()
+
+DEBUG = env_bool("ZHILI_DEBUG", False)
+SECRET_KEY = os.environ.get("ZHILI_SECRET_KEY") or load_or_create_secret(DATA_DIR)
+ALLOWED_HOSTS = env_list("ZHILI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("ZHILI_CSRF_TRUSTED_ORIGINS", [])
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("ZHILI_DATABASE_URL", f"sqlite:///{DATA_DIR / 'zhili.db'}"),
+        conn_max_age=int(os.environ.get("ZHILI_DB_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets readers run beside the one writer; IMMEDIATE avoids the
+    # "database is locked" upgrade deadlock between two writers.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "js_lib_htmx",
+    "zhili.core",
+    "zhili.geo",
+    "zhili.accounts",
+    "zhili.audit",
+    "zhili.registry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "zhili.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "zhili.urls"
+ASGI_APPLICATION = "zhili.asgi.application"
+WSGI_APPLICATION = "zhili.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "zhili.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["zhili.accounts.backends.ThrottledModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Repeated failed logins: after this many failures for one username (or one
+# client address) inside the window, further attempts are refused.
+ZHILI_LOGIN_MAX_FAILURES = int(os.environ.get("ZHILI_LOGIN_MAX_FAILURES", "5"))
+ZHILI_LOGIN_WINDOW_SECONDS = int(os.environ.get("ZHILI_LOGIN_WINDOW_SECONDS", "900"))
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env_bool("ZHILI_HTTPS", False):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# Only for `zhili collectstatic` in production; WhiteNoise serves from the apps otherwise.
+STATIC_ROOT = os.environ.get("ZHILI_STATIC_ROOT") or None
+# Front-end assets come from installed packages, never a CDN.
+import xstatic.pkg.leaflet  # noqa: E402
+
+STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "media"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ZHILI_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "sweeps"],
+    }
+}
+
+# Optional base map; vector layers always work without it.
+ZHILI_TILE_URL = os.environ.get("ZHILI_TILE_URL", "")
+ZHILI_TILE_ATTRIBUTION = os.environ.get("ZHILI_TILE_ATTRIBUTION", "")
+# The CRS the configured tiles are drawn in: wgs84 (Tianditu) or gcj02 (AMap, Tencent).
+ZHILI_TILE_CRS = os.environ.get("ZHILI_TILE_CRS", "wgs84")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ZHILI_LOG_LEVEL", "WARNING")},
+    "loggers": {"zhili": {"level": os.environ.get("ZHILI_LOG_LEVEL", "INFO")}},
+}
