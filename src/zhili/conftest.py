@@ -179,3 +179,55 @@ def api(client):
                                content_type="application/json", headers=headers or {})
 
     return Api()
+
+
+# ---------------------------------------------------------------- browser tests
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    import shutil
+
+    executable = shutil.which("chromium")
+    require(executable is not None, "Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        require(False, "playwright is not installed (pip install -e '.[test]')")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in
+    # the test body are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server, reseed_after):
+    """A fresh browser context (zh-Hans, phone-sized) against the live test server.
+
+    `page.goto(path)` takes paths relative to the live server.
+    """
+    context = chromium.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844},
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str | None = None) -> None:
+    from zhili.core.seeding import DEMO_PASSWORD
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password or DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)

@@ -1,16 +1,44 @@
-"""The one place the task API is imported from.
+"""Core's own background jobs."""
 
-django-tasks is the backport of Django 6's `django.tasks`; moving to Django 6
-changes this import and nothing else.
-"""
+from datetime import timedelta
 
-from django_tasks import TaskResultStatus, default_task_backend, task, task_backends
+from django.utils import timezone
 
-__all__ = ["task", "default_task_backend", "task_backends", "TaskResultStatus", "enqueue_on_commit"]
+from zhili.core.periodic import periodic
+from zhili.core.queue import task
+
+FINISHED_RESULT_RETENTION = timedelta(days=7)
 
 
-def enqueue_on_commit(task_obj, *args, **kwargs):
-    """Enqueue once the surrounding transaction commits; never for a rolled-back write."""
-    from django.db import transaction
+@periodic(every=timedelta(hours=1))
+@task(queue_name="sweeps")
+def task_results_prune() -> int:
+    """Drop finished task results older than a week; the queue table stays small."""
+    from django_tasks_db.models import DBTaskResult
 
-    transaction.on_commit(lambda: task_obj.enqueue(*args, **kwargs))
+    cutoff = timezone.now() - FINISHED_RESULT_RETENTION
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
+
+
+@task()
+def ping(value: str) -> str:
+    """A no-op round trip, used by `zhili worker` health checks and tests."""
+    return f"pong {value}"
+
+
+# A worker killed mid-task leaves its claim RUNNING; after this lease the task is
+# put back on the queue. Tasks are written to be idempotent, so a rerun is safe.
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+@periodic(every=timedelta(minutes=1))
+@task(queue_name="sweeps")
+def task_claims_recover() -> int:
+    """Requeue tasks whose worker died while running them."""
+    from django_tasks_db.models import DBTaskResult
+
+    from zhili.core.queue import TaskResultStatus
+
+    stale = DBTaskResult.objects.running().filter(started_at__lt=timezone.now() - CLAIM_LEASE)
+    return stale.update(status=TaskResultStatus.READY, started_at=None)

@@ -1,0 +1,13 @@
+from django.db import models
+
+
+class PeriodicSchedule(models.Model):
+    """When each periodic sweep is next due. Claimed with a conditional UPDATE,
+    so any number of workers enqueue each run exactly once."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_due = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} (next {self.next_due:%Y-%m-%d %H:%M:%S})"
