@@ -20,6 +20,7 @@ ITEMS: list[NavItem] = [
     NavItem(_("Home"), "core:home", None),
     NavItem(_("Map"), "geo:map", "geo.view_area"),
     NavItem(_("Persons"), "registry:person_list", "registry.view_person"),
+    NavItem(_("Organisations"), "registry:organisation_list", "registry.view_organisation"),
     NavItem(_("Audit log"), "audit:entry_list", "audit.view"),
     NavItem(_("API docs"), "api-1.0.0:openapi-view", None),
 ]

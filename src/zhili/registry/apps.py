@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "zhili.registry"
     label = "registry"
-    verbose_name = "Base registries"
+    verbose_name = _("Base registries")

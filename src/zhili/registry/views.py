@@ -1,0 +1,156 @@
+"""Pages of the base registries: masked lists and details, and the audited reveal.
+
+Rows are shown through the API's `…Out` schemas, so a page masks exactly as
+the API does; only the reveal view renders a `…Full` schema, after the
+service has written its audit row.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from zhili.core import errors
+from zhili.core.pagination import PageParams, paginate
+from zhili.core.scoping import scope_of
+from zhili.registry import selectors, services
+from zhili.registry.schemas import (
+    CertificateOut,
+    ConsentOut,
+    OrganisationOut,
+    PersonFull,
+    PersonOut,
+)
+
+PAGE_SIZE = 25
+
+
+class PersonFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or last digits of the ID number"), required=False,
+                        max_length=64)
+    area = forms.CharField(label=_("Area code"), required=False, max_length=15)
+    household_no = forms.CharField(label=_("Household number"), required=False, max_length=32)
+
+
+class OrganisationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or last characters of the credit code"), required=False,
+                        max_length=64)
+    area = forms.CharField(label=_("Area code"), required=False, max_length=15)
+
+
+class RevealForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Purpose"), min_length=services.PURPOSE_MIN, max_length=services.PURPOSE_MAX,
+        help_text=_("Why you need the full record. It is written to the audit log."),
+    )
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 1_000_000))
+    except ValueError:
+        return 1
+
+
+def _list(request, form, select, filters_class, permission: str):
+    """Run a list selector with a filter form: the page dict, or None if the form has errors."""
+    if scope_of(request.user, permission).empty:
+        raise DjangoPermissionDenied
+    if not form.is_valid():
+        return None
+    try:
+        qs = select(actor=request.user, filters=filters_class(**form.cleaned_data))
+    except errors.ValidationFailed as exc:
+        for error in exc.errors:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        return None
+    page = paginate(qs, PageParams(page=_page_number(request), page_size=PAGE_SIZE))
+    page["has_next"] = page["page"] * page["page_size"] < page["count"]
+    query = request.GET.copy()
+    query.pop("page", None)
+    page["query"] = query.urlencode()
+    return page
+
+
+@login_required
+@require_GET
+def person_list(request):
+    form = PersonFilterForm(request.GET)
+    page = _list(request, form, selectors.person_list, selectors.PersonFilters,
+                 "registry.view_person")
+    rows = [PersonOut.from_orm(p) for p in page["items"]] if page else []
+    return render(request, "registry/person_list.html", {"form": form, "page": page, "rows": rows})
+
+
+def _person_context(request, person, **extra) -> dict:
+    try:
+        certificates = selectors.certificate_list(
+            actor=request.user, filters=selectors.CertificateFilters(person=person.pk))[:50]
+    except errors.PermissionDenied:
+        certificates = []
+    consents = selectors.consent_list_for(actor=request.user, person=person)[:50]
+    may_reveal = scope_of(request.user, "registry.reveal_person").covers(person.area_path)
+    return {
+        "person": PersonOut.from_orm(person),
+        "certificates": [CertificateOut.from_orm(c) for c in certificates],
+        "consents": [ConsentOut.from_orm(c) for c in consents],
+        "may_reveal": may_reveal,
+        "form": RevealForm(),
+        **extra,
+    }
+
+
+def _person_or_404(request, pk):
+    try:
+        return selectors.person_get_for(request.user, pk)
+    except errors.NotFound:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def person_detail(request, pk: int):
+    person = _person_or_404(request, pk)
+    return render(request, "registry/person_detail.html", _person_context(request, person))
+
+
+@login_required
+@require_POST
+def person_reveal(request, pk: int):
+    """Show one person in full after the purpose is given; the service audits it."""
+    person = _person_or_404(request, pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        context = _person_context(request, person, form=form)
+        return render(request, "registry/person_detail.html", context, status=422)
+    try:
+        person = services.person_reveal(actor=request.user, person=person,
+                                        purpose=form.cleaned_data["purpose"])
+    except errors.PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except errors.ValidationFailed as exc:
+        for error in exc.errors:
+            form.add_error("purpose", error.message)
+        context = _person_context(request, person, form=form)
+        return render(request, "registry/person_detail.html", context, status=422)
+    context = _person_context(request, person, full=PersonFull.from_orm(person),
+                              purpose=form.cleaned_data["purpose"])
+    response = render(request, "registry/person_detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def organisation_list(request):
+    form = OrganisationFilterForm(request.GET)
+    page = _list(request, form, selectors.organisation_list, selectors.OrganisationFilters,
+                 "registry.view_organisation")
+    rows = [OrganisationOut.from_orm(o) for o in page["items"]] if page else []
+    return render(request, "registry/organisation_list.html",
+                  {"form": form, "page": page, "rows": rows})
