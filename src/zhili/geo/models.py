@@ -26,6 +26,34 @@ def child_level(level: str) -> str | None:
     return LEVEL_ORDER[depth + 1].value if depth + 1 < len(LEVEL_ORDER) else None
 
 
+def parent_level(level: str) -> str | None:
+    depth = LEVEL_DEPTH[level]
+    return LEVEL_ORDER[depth - 1].value if depth > 0 else None
+
+
+# Codes: a node's "trimmed" code is the last segment of its path and extends
+# its parent's (50 → 500103 → 500103001 → 500103001001 → 500103001001001).
+# The stored `code` is the full statistical code: trimmed codes padded with
+# zeros to 12 digits; grids keep their 15.
+TRIMMED_DIGITS = {"city": 2, "district": 6, "street": 9, "community": 12, "grid": 15}
+
+
+def full_code(trimmed: str) -> str:
+    return trimmed.ljust(12, "0")
+
+
+def normalise_code(code: str) -> str | None:
+    """A full code from a full or trimmed one; None if it cannot be a code."""
+    if not code.isascii() or not code.isdigit() or len(code) < 2 or len(code) in (13, 14) \
+            or len(code) > 15:
+        return None
+    return full_code(code) if len(code) <= 12 else code
+
+
+def trimmed_code(code: str, level: str) -> str:
+    return code[: TRIMMED_DIGITS[level]]
+
+
 class AreaNode(models.Model):
     code = models.CharField(
         max_length=15,
@@ -79,3 +107,6 @@ class BoundaryVersion(models.Model):
 
     version = models.PositiveBigIntegerField(default=0)
     changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"boundary version {self.version}"

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from zhili.geo import views
 
 app_name = "geo"
-urlpatterns = []
+urlpatterns = [
+    path("map/", views.map_view, name="map"),
+]

@@ -1,0 +1,247 @@
+"""Checking GeoJSON boundaries before they are imported (`zhili city import`).
+
+Every feature is checked and every problem reported with the feature's
+index; `area_import` writes nothing unless all of them pass. The rules:
+
+* a GeoJSON Feature with a Polygon or MultiPolygon in WGS84 lon/lat, valid
+  (no self-intersection; GEOS says why) and not empty;
+* `code`: the trimmed code for the level (district 6 digits, street 9,
+  community 12, grid 15) or the 12-digit full code; unique in the file; not
+  the code of a node of another level (a segment of zeros would make it its
+  parent's full code);
+* `name` (zh-Hans, at most 64 characters), optional `name_en`, `synthetic`;
+* the parent is the node whose code is the feature's code cut to the parent
+  level (`parent_code`, if given, must say the same) and must exist;
+* no overlap with a sibling (in the file or in the database) larger than the
+  tolerance, and nothing outside the parent larger than the tolerance.
+
+A code already present at the same level is a replacement: its geometry and
+names change, its children stay.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from zhili.geo.models import (
+    TRIMMED_DIGITS,
+    AreaNode,
+    Level,
+    full_code,
+    parent_level,
+)
+
+IMPORT_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
+DEFAULT_TOLERANCE_M2 = 100.0
+METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass
+class Problem:
+    index: int
+    reason: str
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"feature #{self.index}{f' ({self.code})' if self.code else ''}: {self.reason}"
+
+
+@dataclass
+class Candidate:
+    index: int
+    code: str  # full
+    trimmed: str
+    name: str
+    name_en: str
+    synthetic: bool
+    geometry: BaseGeometry
+    parent: AreaNode
+    existing: AreaNode | None = None
+
+
+@dataclass
+class Plan:
+    level: str
+    candidates: list[Candidate] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def new(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.existing is None]
+
+    @property
+    def replaced(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.existing is not None]
+
+
+def _chunks(items: list, size: int = 2000):
+    """Slices small enough for any database's limit on query parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def square_metres(geom: BaseGeometry) -> float:
+    """Approximate area of a small lon/lat geometry in m² (local equirectangular)."""
+    if geom.is_empty:
+        return 0.0
+    lat = geom.centroid.y
+    return geom.area * METRES_PER_DEGREE**2 * math.cos(math.radians(lat))
+
+
+def parse_code(raw, level: str) -> str:
+    """The trimmed code of a feature, or ValueError saying what is wrong."""
+    digits = TRIMMED_DIGITS[level]
+    code = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not code.isascii() or not code.isdigit():
+        raise ValueError(f"code: expected digits, got {raw!r}")
+    if len(code) == 12 and digits < 12 and set(code[digits:]) == {"0"}:
+        code = code[:digits]
+    if len(code) != digits:
+        full = " (or the 12-digit full code)" if digits < 12 else ""
+        raise ValueError(f"code: a {level} code has {digits} digits{full}, got {code!r}")
+    return code
+
+
+def zero_segment(code: str, level: str) -> bool:
+    """A code whose own segment is all zeros would be its parent's full code."""
+    return set(code[TRIMMED_DIGITS[parent_level(level)]:]) == {"0"}
+
+
+def parse_geometry(raw) -> BaseGeometry:
+    if not isinstance(raw, dict):
+        raise ValueError("geometry: missing")
+    try:
+        geom = shape(raw)
+    except Exception as exc:  # shapely raises several kinds on malformed input
+        raise ValueError(f"geometry: not a valid GeoJSON geometry ({exc})") from None
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"geometry: expected Polygon or MultiPolygon, got {geom.geom_type}")
+    if geom.is_empty:
+        raise ValueError("geometry: empty")
+    geom = shapely.force_2d(geom)
+    xy = shapely.get_coordinates(geom)
+    if not np.isfinite(xy).all() or (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
+        raise ValueError("geometry: coordinates must be WGS84 longitude, latitude (RFC 7946)")
+    if not geom.is_valid:
+        raise ValueError(f"geometry: invalid ({shapely.is_valid_reason(geom)})")
+    return geom
+
+
+def _parse_feature(feature, level: str) -> tuple[str, dict, BaseGeometry]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise ValueError("not a GeoJSON Feature")
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ValueError("properties: must be an object")
+    code = parse_code(props.get("code"), level)
+    name = props.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise ValueError("name: required, at most 64 characters")
+    name_en = props.get("name_en") or ""
+    if not isinstance(name_en, str) or len(name_en) > 128:
+        raise ValueError("name_en: at most 128 characters")
+    if "parent_code" in props:
+        parent_trimmed = code[: TRIMMED_DIGITS[parent_level(level)]]
+        given = str(props["parent_code"] or "")
+        if full_code(given) != full_code(parent_trimmed) and given != parent_trimmed:
+            raise ValueError(f"parent_code: {given} is not the parent by the code's prefix "
+                             f"({full_code(parent_trimmed)})")
+    return code, props, parse_geometry(feature.get("geometry"))
+
+
+def import_plan(*, level: str, features: list, tolerance_m2: float = DEFAULT_TOLERANCE_M2) -> Plan:
+    """Check every feature; the plan lists the problems and what would be written."""
+    plan = Plan(level=level)
+    if level not in IMPORT_LEVELS:
+        plan.problems.append(Problem(-1, f"level: must be one of {', '.join(IMPORT_LEVELS)}"))
+        return plan
+    up = parent_level(level)
+    parsed, seen = [], {}
+    for i, feature in enumerate(features):
+        try:
+            code, props, geom = _parse_feature(feature, level)
+        except ValueError as exc:
+            raw = feature.get("properties", {}).get("code") if isinstance(feature, dict) and \
+                isinstance(feature.get("properties"), dict) else None
+            plan.problems.append(Problem(i, str(exc), str(raw or "")))
+            continue
+        if code in seen:
+            plan.problems.append(Problem(i, f"code: duplicate of feature #{seen[code]}", code))
+            continue
+        seen[code] = i
+        parsed.append((i, code, props, geom))
+
+    fulls = [full_code(code) for _, code, _, _ in parsed]
+    parent_fulls = sorted({full_code(code[: TRIMMED_DIGITS[up]]) for _, code, _, _ in parsed})
+    existing = {n.code: n for part in _chunks(fulls)
+                for n in AreaNode.objects.filter(code__in=part).defer("geometry")}
+    parents = {n.code: n for part in _chunks(parent_fulls)
+               for n in AreaNode.objects.filter(code__in=part, level=up)}
+    for i, code, props, geom in parsed:
+        full = full_code(code)
+        parent_full = full_code(code[: TRIMMED_DIGITS[up]])
+        if full in existing and existing[full].level != level:
+            other = existing[full]
+            plan.problems.append(Problem(i, f"code: duplicate of the {other.level} "
+                                            f"{other.name} ({other.code}) in the database", full))
+        elif zero_segment(code, level):
+            plan.problems.append(Problem(i, f"code: the last segment of {code} may not be "
+                                            "all zeros", full))
+        elif parent_full not in parents:
+            plan.problems.append(Problem(i, f"parent: no {up} with code {parent_full}", full))
+        else:
+            plan.candidates.append(Candidate(
+                index=i, code=full, trimmed=code, name=props["name"].strip(),
+                name_en=props.get("name_en") or "", synthetic=bool(props.get("synthetic", False)),
+                geometry=geom, parent=parents[parent_full], existing=existing.get(full)))
+    plan.problems.extend(_overlaps(plan.candidates, tolerance_m2))
+    plan.problems.sort(key=lambda p: p.index)
+    plan.candidates = [c for c in plan.candidates if c.index not in {p.index for p in plan.problems}]
+    return plan
+
+
+def _overlaps(candidates: list[Candidate], tolerance_m2: float) -> list[Problem]:
+    """Siblings overlapping (file or database), and parts outside the parent, beyond tolerance."""
+    problems = []
+    by_parent: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        by_parent.setdefault(c.parent.pk, []).append(c)
+    replaced = {c.code for c in candidates}
+    db_siblings: dict[int, list[tuple[str, BaseGeometry]]] = {}
+    for part in _chunks(list(by_parent)):
+        for parent_id, code, wkb in (AreaNode.objects.filter(parent_id__in=part)
+                                     .values_list("parent_id", "code", "geometry")):
+            if code not in replaced:  # a replaced sibling is judged by its new shape
+                db_siblings.setdefault(parent_id, []).append((code, shapely.from_wkb(bytes(wkb))))
+    for parent_id, group in by_parent.items():
+        parent_shape = group[0].parent.shape
+        for c in group:
+            outside = square_metres(shapely.difference(c.geometry, parent_shape))
+            if outside > tolerance_m2:
+                problems.append(Problem(c.index, f"extends outside its parent "
+                                                 f"{group[0].parent.code} by {outside:.0f} m²", c.code))
+        others = db_siblings.get(parent_id, [])
+        labels = [f"feature #{c.index} ({c.code})" for c in group] + [f"{code} (in the database)"
+                                                                       for code, _ in others]
+        shapes = [c.geometry for c in group] + [g for _, g in others]
+        tree = shapely.STRtree(shapes)
+        left, right = tree.query(shapes[: len(group)], predicate="intersects")
+        for a, b in zip(left, right, strict=True):
+            if a == b or (b < len(group) and b < a):
+                continue  # each file pair once, reported on the later feature
+            area = square_metres(shapely.intersection(shapes[a], shapes[b]))
+            if area > tolerance_m2:
+                later, earlier = (a, b) if b >= len(group) else (b, a)
+                problems.append(Problem(group[later].index, f"overlaps the sibling "
+                                        f"{labels[earlier]} by {area:.0f} m²", group[later].code))
+    return problems
