@@ -229,5 +229,5 @@ def browser_login(page, username: str, password: str | None = None) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password or DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click(".login button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login" not in url)

@@ -11,6 +11,8 @@ from zhili.accounts.models import ApiToken
 
 # last_used_at is refreshed at most this often, so a busy token is not a hot row.
 LAST_USED_GRANULARITY_SECONDS = 300
+# Every key starts with this, so a leaked one is easy to grep for in code and logs.
+TOKEN_PREFIX = "zl_"
 
 
 def token_digest(raw: str) -> str:
@@ -18,8 +20,12 @@ def token_digest(raw: str) -> str:
 
 
 class BearerToken(HttpBearer):
+    """`Authorization: Bearer zl_…`: looked up by its SHA-256; expired, revoked or
+    an inactive user's tokens do not authenticate (401)."""
+
     def authenticate(self, request, token: str):
-        if not token or len(token) > 200:
+        token = (token or "").strip()
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         found = (
             ApiToken.objects.select_related("user")

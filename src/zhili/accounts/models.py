@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhili.accounts.roles import ROLE_PERMISSIONS, Role
+from zhili.accounts.roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, Role
 from zhili.core.scoping import Scope, minimal_paths
 
 
@@ -43,6 +43,38 @@ class User(AbstractUser):
     def has_perm_in(self, permission: str, path: str | None) -> bool:
         return self.scope(permission).covers(path)
 
+    def covers_whole_city(self, permission: str) -> bool:
+        """Whether `permission` is held over every root of the hierarchy.
+
+        Rows that belong to no area (accounts, logins, system jobs) are only
+        for such holders.
+        """
+        scope = self.scope(permission)
+        if scope.everywhere or scope.empty:
+            return scope.everywhere
+        cache = self.__dict__.setdefault("_whole_city_cache", {})
+        if permission not in cache:
+            from zhili.geo.models import AreaNode
+
+            roots = AreaNode.objects.filter(parent__isnull=True).values_list("path", flat=True)
+            cache[permission] = all(scope.covers(path) for path in roots)
+        return cache[permission]
+
+    def departments(self) -> set[str]:
+        """Codes of the departments this user acts for (department officers)."""
+        return {a.department.code for a in self.active_assignments() if a.department_id}
+
+    def permissions(self) -> set[str]:
+        """Every permission held somewhere (superusers: all that exist)."""
+        if not self.is_active:
+            return set()
+        if self.is_superuser:
+            return set(ALL_PERMISSIONS)
+        held: set[str] = set()
+        for assignment in self.active_assignments():
+            held |= ROLE_PERMISSIONS.get(assignment.role, frozenset())
+        return held
+
     def active_assignments(self) -> list[RoleAssignment]:
         if "_assignments" not in self.__dict__:
             self.__dict__["_assignments"] = list(
@@ -61,8 +93,8 @@ class User(AbstractUser):
         return min(assignments, key=lambda a: len(a.area_path)).area
 
     def forget_cached_scope(self):
-        self.__dict__.pop("_scope_cache", None)
-        self.__dict__.pop("_assignments", None)
+        for key in ("_scope_cache", "_assignments", "_whole_city_cache"):
+            self.__dict__.pop(key, None)
 
 
 class RoleAssignment(models.Model):
@@ -113,3 +145,6 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     client_ip = models.GenericIPAddressField(null=True, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.username} from {self.client_ip or '?'} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -25,16 +25,26 @@ class Role(models.TextChoices):
 STAFF_VIEW = {"geo.view_area", "registry.view_person", "registry.view_organisation",
               "registry.view_certificate"}
 
+# Grid governance (cases and disputes). view_case: read cases in the area;
+# work_case: accept, check in, resolve, escalate, patrol reports (the grid's own
+# staff); manage_case: assign, dispatch to departments, verify, close, reject,
+# escalate, confirm duplicates; mediate: record disputes and mediation sessions;
+# handle_task: a department officer's tasks of their department in the area.
+GOV_VIEW = {"governance.view_case"}
+GOV_GRID = GOV_VIEW | {"governance.work_case", "governance.mediate"}
+GOV_MANAGE = GOV_VIEW | {"governance.manage_case", "governance.mediate"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.RESIDENT: frozenset(),
-    Role.GRID_WORKER: frozenset(STAFF_VIEW),
-    Role.GRID_LEADER: frozenset(STAFF_VIEW),
-    Role.COMMUNITY_STAFF: frozenset(STAFF_VIEW),
-    Role.STREET_OPERATOR: frozenset(STAFF_VIEW | {"registry.reveal_person"}),
-    Role.DISTRICT_OPERATOR: frozenset(STAFF_VIEW | {"registry.reveal_person"}),
-    Role.CITY_OPERATOR: frozenset(STAFF_VIEW | {"registry.reveal_person"}),
+    Role.GRID_WORKER: frozenset(STAFF_VIEW | GOV_GRID),
+    Role.GRID_LEADER: frozenset(STAFF_VIEW | GOV_GRID),
+    Role.COMMUNITY_STAFF: frozenset(STAFF_VIEW | GOV_MANAGE),
+    Role.STREET_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
+    Role.DISTRICT_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
+    Role.CITY_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
     Role.DEPARTMENT_OFFICER: frozenset(STAFF_VIEW | {"registry.reveal_person",
-                                                     "registry.issue_certificate"}),
+                                                     "registry.issue_certificate",
+                                                     "governance.handle_task"}),
     Role.RESPONSIBLE_PERSON: frozenset({"geo.view_area"}),
     Role.EMERGENCY_COMMANDER: frozenset(STAFF_VIEW),
     Role.CITY_ADMIN: frozenset(
@@ -49,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.manage_tokens",
             "geo.change_area",
         }
+        | GOV_VIEW
     ),
 }
 

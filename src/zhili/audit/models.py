@@ -1,9 +1,12 @@
 """The append-only audit log: who did or read what, when, from where, why.
 
 Each entry carries the SHA-256 of its own content and of the entry before it,
-so editing or deleting any row breaks the chain (`zhili audit verify`). On
-PostgreSQL a trigger refuses UPDATE and DELETE outright.
+so editing or deleting any row breaks the chain (`zhili audit verify`). In
+the database, triggers (migration 0002) refuse UPDATE and DELETE outright, on
+PostgreSQL TRUNCATE too; the only write path is `audit.services.audit_record`.
 """
+
+import json
 
 from django.db import models
 from django.utils import timezone
@@ -44,9 +47,16 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("audit entries cannot be deleted")
 
+    @property
+    def detail_json(self) -> str:
+        return json.dumps(self.detail, ensure_ascii=False, indent=1, sort_keys=True)
+
 
 class AuditHead(models.Model):
     """One row holding the hash of the newest entry; locking it serialises appends."""
 
     last_hash = models.CharField(max_length=64)
     last_id = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"audit head at entry {self.last_id}"

@@ -1,0 +1,110 @@
+"""Reads of users and tokens, through the reader's scope.
+
+A user lies in an administrator's area when they hold a role there. Users
+with no role at all belong to no area: only administrators of the whole city
+see them (the same rule as audit entries without an area).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from zhili.accounts.models import ApiToken, RoleAssignment, User
+from zhili.accounts.roles import Role
+from zhili.core.errors import NotFound, PermissionDenied, invalid
+from zhili.core.scoping import scope_of
+
+MANAGE_USERS = "accounts.manage_users"
+MANAGE_TOKENS = "accounts.manage_tokens"
+
+
+def users_in_scope(actor, permission: str) -> QuerySet[User]:
+    """Users holding a role inside `actor`'s scope for `permission`."""
+    scope = scope_of(actor, permission)
+    if scope.empty:
+        raise PermissionDenied(f"This needs the {permission} permission.")
+    if scope.everywhere or actor.covers_whole_city(permission):
+        return User.objects.all()
+    holding = RoleAssignment.objects.filter(scope.q("area_path")).values("user_id")
+    return User.objects.filter(pk__in=holding)
+
+
+def manages_fully(actor, user: User, permission: str) -> bool:
+    """Whether every role `user` holds lies in `actor`'s scope (needed to act *as* them).
+
+    Acting as someone (minting their token) must not reach beyond the
+    actor's own area, so all of their roles must be inside it; a superuser
+    or a user without roles is for administrators of the whole city only.
+    """
+    if actor is None:
+        return True  # the server's own command line
+    scope = scope_of(actor, permission)
+    if scope.empty:
+        return False
+    if scope.everywhere or actor.covers_whole_city(permission):
+        return True
+    assignments = user.active_assignments()
+    return (not user.is_superuser and bool(assignments)
+            and all(scope.covers(a.area_path) for a in assignments))
+
+
+def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[User]:
+    """Users in the actor's area (accounts.manage_users), with their roles.
+
+    filters: role (a role code), area (an area code: roles held there or
+    below), q (username starts with), active (bool).
+    """
+    from zhili.geo.models import AreaNode
+
+    f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    users = users_in_scope(actor, MANAGE_USERS)
+    if "role" in f or "area" in f:
+        matching = RoleAssignment.objects.all()
+        if "role" in f:
+            if f["role"] not in Role.values:
+                raise invalid("role", f"unknown role {f['role']!r}; one of: {', '.join(Role.values)}")
+            matching = matching.filter(role=f["role"])
+        if "area" in f:
+            node = AreaNode.objects.filter(code=str(f["area"]).ljust(12, "0")).first()
+            if node is None:
+                raise invalid("area", f"no area with code {f['area']!r}")
+            matching = matching.filter(area_path__startswith=node.path)
+        users = users.filter(pk__in=matching.values("user_id"))
+    if "q" in f:
+        users = users.filter(username__startswith=f["q"])
+    if "active" in f:
+        users = users.filter(is_active=f["active"])
+    return users.order_by("username").prefetch_related(
+        Prefetch("role_assignments",
+                 queryset=RoleAssignment.objects.select_related("area", "department")
+                 .order_by("area_path", "role"))
+    )
+
+
+def token_list(*, actor, username: str | None = None) -> QuerySet[ApiToken]:
+    """The actor's own tokens; or, with accounts.manage_tokens, a user's in their area."""
+    if not username or username == actor.get_username():
+        owner = actor
+    else:
+        owner = users_in_scope(actor, MANAGE_TOKENS).filter(username=username).first()
+        if owner is None:
+            raise NotFound(f"No user {username!r} in your area.")
+    return ApiToken.objects.filter(user=owner).select_related("user").order_by("-created_at", "-id")
+
+
+def token_get_for_revoke(*, actor, token_id: int) -> ApiToken:
+    """The actor's own token, or one of a user in their area (accounts.manage_tokens).
+
+    Anything else is NotFound, the same as a missing token.
+    """
+    token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is not None and token.user_id != actor.pk:
+        scope = scope_of(actor, MANAGE_TOKENS)
+        if scope.empty or not users_in_scope(actor, MANAGE_TOKENS).filter(pk=token.user_id).exists():
+            token = None
+    if token is None:
+        raise NotFound(f"No token {token_id} of yours or of a user in your area.")
+    return token

@@ -1,0 +1,99 @@
+"""`zhili audit verify` checks the hash chain; `zhili audit search` finds entries.
+
+Both run on the server with the database's full view (no area scoping): they
+are for the administrators who run the installation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from zhili.audit.models import AuditEntry
+from zhili.audit.selectors import entries_filtered
+from zhili.audit.services import audit_verify
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Check the audit log's hash chain (verify) or search it (search)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,search}")
+        verify = sub.add_parser("verify", help="walk the whole chain; exit 1 on any problem")
+        verify.add_argument("--batch-size", type=int, default=5000)
+        search = sub.add_parser("search", help="list entries matching every filter given")
+        search.add_argument("--actor", help="username, exactly")
+        search.add_argument("--action", help="action prefix, e.g. person. or token.revoke")
+        search.add_argument("--object-type", dest="object_type")
+        search.add_argument("--object-id", dest="object_id")
+        search.add_argument("--request-id", dest="request_id")
+        search.add_argument("--from", dest="date_from", type=str, help="first day, YYYY-MM-DD")
+        search.add_argument("--to", dest="date_to", type=str, help="last day, YYYY-MM-DD")
+        search.add_argument("--purpose", help="text within the stated purpose")
+        search.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
+        search.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    def handle(self, *args, **options):
+        if options["subcommand"] == "verify":
+            return self.verify(options)
+        return self.search(options)
+
+    def verify(self, options):
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        interactive = sys.stderr.isatty()
+
+        def progress(checked: int, total: int) -> None:
+            end = "\r" if interactive else "\n"
+            self.stderr.write(f"checked {checked:,} of {total:,} entries", ending=end)
+
+        checked, problems = audit_verify(batch_size=options["batch_size"], progress=progress)
+        if interactive:
+            self.stderr.write("")
+        if problems:
+            for text in problems:
+                self.stdout.write(f"PROBLEM {text}")
+            raise CommandError(f"the chain is broken: {len(problems)} problem(s) "
+                               f"in {checked:,} entries", returncode=1)
+        self.stdout.write(f"OK: {checked:,} entries, the chain is intact")
+
+    def search(self, options):
+        filters = {k: options.get(k) for k in
+                   ("actor", "action", "object_type", "object_id", "request_id", "purpose")}
+        for key in ("date_from", "date_to"):
+            if options.get(key):
+                filters[key] = _day(options[key])
+        if options["limit"] < 1:
+            raise CommandError("--limit must be at least 1")
+        entries = entries_filtered(AuditEntry.objects.all(), filters).order_by("-id")
+        shown = 0
+        for entry in entries[: options["limit"]]:
+            shown += 1
+            if options["json"]:
+                self.stdout.write(json.dumps({
+                    "id": entry.pk, "at": entry.at.isoformat(), "actor": entry.actor_label,
+                    "action": entry.action, "object_type": entry.object_type,
+                    "object_id": entry.object_id, "area_path": entry.area_path,
+                    "purpose": entry.purpose, "request_id": entry.request_id,
+                    "client_ip": entry.client_ip, "channel": entry.channel,
+                    "detail": entry.detail,
+                }, ensure_ascii=False))
+            else:
+                obj = f"{entry.object_type}:{entry.object_id}" if entry.object_type else "-"
+                self.stdout.write(
+                    f"#{entry.pk}  {timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S}  {entry.actor_label}  "
+                    f"{entry.action}  {obj}  {entry.area_path or '-'}  {entry.purpose}".rstrip()
+                )
+        if not options["json"]:
+            self.stderr.write(f"{shown} entr{'y' if shown == 1 else 'ies'} shown (newest first)")

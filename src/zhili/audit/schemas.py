@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ProblemOut(Schema):
+    """RFC 9457 problem details, as every error leaves the API."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[dict] | None = None
+
+
+ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
+
+class EntryFilters(Schema):
+    actor: str | None = Field(None, max_length=150, description="username of the actor, exactly")
+    action: str | None = Field(None, max_length=64,
+                               description="action prefix, e.g. `person.` or `token.revoke`")
+    object_type: str | None = Field(None, max_length=64, description="e.g. `registry.person`")
+    object_id: str | None = Field(None, max_length=64)
+    request_id: str | None = Field(None, max_length=64,
+                                   description="all entries of one request (see X-Request-ID)")
+    date_from: date | None = Field(None, description="first day, inclusive (server time zone)")
+    date_to: date | None = Field(None, description="last day, inclusive (server time zone)")
+    purpose: str | None = Field(None, max_length=200, description="text within the stated purpose")
+
+
+class EntryOut(Schema):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str = Field(..., alias="actor_label", description="username at the time, "
+                       "`system` for commands and jobs, `anonymous` for logged-out visitors")
+    action: str
+    object_type: str
+    object_id: str
+    area_path: str
+    purpose: str
+    request_id: str
+    client_ip: str | None
+    channel: str
+    detail: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+
+class EntryPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[EntryOut]
+
+
+class VerifyOut(Schema):
+    entries: int = Field(..., description="entries checked")
+    ok: bool
+    problems: list[str]
