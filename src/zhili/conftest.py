@@ -1,8 +1,9 @@
 """Shared fixtures: the demo city (preset small, seed 1) and its demo users.
 
 The city is seeded once per test session through the real services; each test
-runs in a transaction rolled back at its end. Tests that need real commits
-(`transactional_db`) use `reseed_after` so later tests still find the city.
+runs in a transaction rolled back at its end. After a test that commits for
+real (`transaction=True`, `live_server`), the flush wipes the database and the
+city is seeded again (see pytest_runtest_teardown).
 
 The database is chosen by ZHILI_DATABASE_URL (SQLite by default). Tests that
 need a service the machine lacks (PostgreSQL, Mosquitto, Chromium) skip with
@@ -57,12 +58,32 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _seed()
 
 
-@pytest.fixture
-def reseed_after(django_db_blocker):
-    """For transactional tests: the flush at their end wipes the city; put it back."""
+def _flushes_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or any(
+        name in item.fixturenames for name in ("transactional_db", "live_server")
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush that wipes the city: put it back.
+
+    This runs after every fixture's teardown, so after the flush itself.
+    """
     yield
-    with django_db_blocker.unblock():
-        _seed()
+    # After the last test the test database itself is gone: nothing to restore.
+    if nextitem is not None and _flushes_database(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _seed()
+
+
+@pytest.fixture
+def reseed_after():
+    """Kept for readability in transactional tests; the reseed itself is automatic."""
+    yield
 
 
 def _node(segment: str):

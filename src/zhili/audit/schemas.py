@@ -5,20 +5,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from zhili.core.schemas import ERRORS, ProblemOut  # noqa: F401  (re-exported)
 
-class ProblemOut(Schema):
-    """RFC 9457 problem details, as every error leaves the API."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    errors: list[dict] | None = None
-
-
-ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 class EntryFilters(Schema):
     actor: str | None = Field(None, max_length=150, description="username of the actor, exactly")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from zhili.core.schemas import ERRORS, WRITE_ERRORS, ProblemOut  # noqa: F401  (re-exported)
 from zhili.registry.masking import (
     mask_address,
     mask_certificate_number,
@@ -23,18 +24,6 @@ from zhili.registry.models import CERTIFICATE_TYPES
 TEXT = 1000
 
 
-class ProblemOut(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    errors: list[dict] | None = None
-
-
-ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
-WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
 
 
 class AreaRef(Schema):

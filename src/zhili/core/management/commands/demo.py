@@ -55,7 +55,7 @@ class Command(BaseCommand):
 
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for username, display, role, area, dept in DEMO_USERS:
+        for username, _display, role, area, dept in DEMO_USERS:
             where = node_by_segment(area).name + (f" · {dept}" if dept else "")
             self.stdout.write(f"  {username:<14} {role.label:<24} {where}")
         self.stdout.write("")

@@ -6,13 +6,13 @@
   'use strict';
 
   var config = JSON.parse(document.getElementById('map-config').textContent);
-  var t = window.gettext || function (s) { return s; };
+  var gettext = window.gettext || function (s) { return s; };
   var LEVELS = {
-    city: t('City'),
-    district: t('District / county'),
-    street: t('Street / town'),
-    community: t('Community / village'),
-    grid: t('Grid')
+    city: gettext('City'),
+    district: gettext('District / county'),
+    street: gettext('Street / town'),
+    community: gettext('Community / village'),
+    grid: gettext('Grid')
   };
   var english = !/^zh/i.test(config.lang || '');
   var crumbs = document.querySelector('.breadcrumbs');
@@ -71,7 +71,7 @@
       .then(function (r) {
         if (!r.ok) {
           return r.json().catch(function () { return {}; }).then(function (p) {
-            throw new Error(p.detail || p.title || (t('Request failed') + ' (' + r.status + ')'));
+            throw new Error(p.detail || p.title || (gettext('Request failed') + ' (' + r.status + ')'));
           });
         }
         return r.json();
@@ -96,20 +96,20 @@
     info.appendChild(el('h2', { 'class': 'area-name' }, label(node)));
     var sub = el('p', { 'class': 'muted area-level' }, LEVELS[node.level] + ' · ' + node.code + ' ');
     if (node.synthetic) {
-      sub.appendChild(el('span', { 'class': 'badge synthetic', title: t('Generated boundary, not an official one.') },
-        t('synthetic boundary')));
+      sub.appendChild(el('span', { 'class': 'badge synthetic', title: gettext('Generated boundary, not an official one.') },
+        gettext('synthetic boundary')));
     }
     info.appendChild(sub);
     var dl = el('dl');
     function row(k, v) { dl.appendChild(el('dt', null, k)); dl.appendChild(el('dd', null, v)); }
     node.ancestors.slice(1).reverse().forEach(function (a) { row(LEVELS[a.level], label(a) + ' (' + a.code + ')'); });
-    if (english && node.name) { row(t('Chinese name'), node.name); }
-    if (!english && node.name_en) { row(t('English name'), node.name_en); }
-    row(t('Centre'), node.centre[1].toFixed(5) + ', ' + node.centre[0].toFixed(5));
-    if (node.level !== 'grid') { row(t('Areas below'), String(node.child_count)); }
+    if (english && node.name) { row(gettext('Chinese name'), node.name); }
+    if (!english && node.name_en) { row(gettext('English name'), node.name_en); }
+    row(gettext('Centre'), node.centre[1].toFixed(5) + ', ' + node.centre[0].toFixed(5));
+    if (node.level !== 'grid') { row(gettext('Areas below'), String(node.child_count)); }
     info.appendChild(dl);
     if (children && children.length) {
-      var list = el('ul', { 'class': 'children-list', 'aria-label': t('Areas below') });
+      var list = el('ul', { 'class': 'children-list', 'aria-label': gettext('Areas below') });
       children.forEach(function (f) {
         var li = el('li');
         var b = el('button', { type: 'button', 'data-code': f.properties.code }, label(f.properties));
