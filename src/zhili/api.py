@@ -19,7 +19,37 @@ logger = logging.getLogger("zhili.api")
 
 PROBLEM_JSON = "application/problem+json"
 
-api = NinjaAPI(
+class ZhiliAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document states how errors really leave: every 4xx
+    as application/problem+json, and a `4XX` problem on any operation that
+    declares none of its own (validation and auth errors can reach them all)."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        from zhili.core.schemas import ProblemOut
+
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "ProblemOut" not in components:
+            components["ProblemOut"] = ProblemOut.model_json_schema(
+                ref_template="#/components/schemas/{model}")
+            components.update(components["ProblemOut"].pop("$defs", {}))
+        problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, response in responses.items():
+                    content = response.get("content", {})
+                    if str(code).startswith("4") and "application/json" in content:
+                        response["content"] = {PROBLEM_JSON: content["application/json"]}
+                if not any(str(code).startswith("4") for code in responses):
+                    responses["4XX"] = {
+                        "description": "Problem details (RFC 9457); see the `code` list above",
+                        "content": {PROBLEM_JSON: problem},
+                    }
+        return schema
+
+
+api = ZhiliAPI(
     title="Zhili API",
     version="1.0.0",
     urls_namespace="api-1.0.0",
@@ -98,6 +128,7 @@ def on_unexpected(request, exc):
 def _mount():
     from zhili.accounts.api import router as accounts_router
     from zhili.audit.api import router as audit_router
+    from zhili.bundles.api import router as bundles_router
     from zhili.geo.api import router as geo_router
     from zhili.registry.api import router as registry_router
 
@@ -105,6 +136,7 @@ def _mount():
     api.add_router("/accounts", accounts_router)
     api.add_router("/registry", registry_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/bundles", bundles_router)
 
 
 _mount()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "zhili.accounts",
     "zhili.audit",
     "zhili.registry",
+    "zhili.bundles",
 ]
 
 MIDDLEWARE = [

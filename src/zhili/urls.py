@@ -11,6 +11,7 @@ urlpatterns = [
     path("geo/", include("zhili.geo.urls")),
     path("registry/", include("zhili.registry.urls")),
     path("audit/", include("zhili.audit.urls")),
+    path("bundles/", include("zhili.bundles.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -35,7 +35,7 @@ GOV_GRID = GOV_VIEW | {"governance.work_case", "governance.mediate"}
 GOV_MANAGE = GOV_VIEW | {"governance.manage_case", "governance.mediate"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.RESIDENT: frozenset(),
+    Role.RESIDENT: frozenset({"bundles.apply"}),
     Role.GRID_WORKER: frozenset(STAFF_VIEW | GOV_GRID),
     Role.GRID_LEADER: frozenset(STAFF_VIEW | GOV_GRID),
     Role.COMMUNITY_STAFF: frozenset(STAFF_VIEW | GOV_MANAGE),
@@ -44,7 +44,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
     Role.DEPARTMENT_OFFICER: frozenset(STAFF_VIEW | {"registry.reveal_person",
                                                      "registry.issue_certificate",
-                                                     "governance.handle_task"}),
+                                                     "governance.handle_task",
+                                                     "bundles.decide"}),
     Role.RESPONSIBLE_PERSON: frozenset({"geo.view_area"}),
     Role.EMERGENCY_COMMANDER: frozenset(STAFF_VIEW),
     Role.CITY_ADMIN: frozenset(
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.manage_users",
             "accounts.manage_tokens",
             "geo.change_area",
+            "bundles.manage_catalogue",
         }
         | GOV_VIEW
     ),

@@ -202,6 +202,12 @@ DEPARTMENTS = [
     ("urban-management", "城市管理局", "Urban management"),
     ("transport", "交通运输委", "Transport"),
     ("fire-rescue", "消防救援总队", "Fire and rescue"),
+    ("veterans", "退役军人事务局", "Veterans affairs"),
+    ("housing-fund", "住房公积金管理中心", "Housing provident fund"),
+    ("tax", "税务局", "Taxation"),
+    ("disabled-federation", "残疾人联合会", "Disabled persons' federation"),
+    ("development-reform", "发展改革委", "Development and reform"),
+    ("telecom", "通信管理局", "Telecommunications"),
 ]
 
 

@@ -21,6 +21,8 @@ ITEMS: list[NavItem] = [
     NavItem(_("Map"), "geo:map", "geo.view_area"),
     NavItem(_("Persons"), "registry:person_list", "registry.view_person"),
     NavItem(_("Organisations"), "registry:organisation_list", "registry.view_organisation"),
+    NavItem(_("One thing, one go"), "bundles:list", None),
+    NavItem(_("Department inbox"), "bundles:inbox", "bundles.decide"),
     NavItem(_("Audit log"), "audit:entry_list", "audit.view"),
     NavItem(_("API docs"), "api-1.0.0:openapi-view", None),
 ]

@@ -1,0 +1,121 @@
+"""The one form's schema: what the page renders (HTML attributes) and the server checks.
+
+`element_schema` is the single description of a field; the page turns it into
+`required`, `maxlength`, `pattern` and `type` attributes, and `data_validate`
+applies the same rules (plus check digits) on the server.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from zhili.bundles.models import DataElement, ElementKind
+from zhili.core.errors import FieldError
+from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
+from zhili.registry.masking import mask_address, mask_id_number, mask_name, mask_phone
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+_NUMBER = r"^[0-9]+(\.[0-9]{1,2})?$"
+_HTML_TYPE = {ElementKind.DATE: "date", ElementKind.PHONE: "tel"}
+
+
+def element_schema(e: DataElement) -> dict:
+    pattern = e.pattern or {ElementKind.PHONE: _PHONE, ElementKind.NUMBER: _NUMBER,
+                            ElementKind.ID_NUMBER: r"^[0-9]{17}[0-9Xx]$",
+                            ElementKind.CREDIT_CODE: r"^[0-9A-HJ-NPQRTUWXY]{18}$"}.get(e.kind, "")
+    return {
+        "code": e.code, "label": e.label, "label_en": e.label_en, "kind": e.kind,
+        "html_type": _HTML_TYPE.get(e.kind, "text"), "required": e.kind != ElementKind.BOOL,
+        "max_length": e.max_length, "pattern": pattern, "choices": list(e.choices or []),
+        "source": e.source,
+    }
+
+
+def value_check(field: dict, raw) -> tuple[object, str | None]:
+    """(clean value, error message or None) for one field of the schema."""
+    kind = field["kind"]
+    if kind == ElementKind.BOOL:
+        if raw in (True, False, "true", "false", "on", "", None):
+            return raw in (True, "true", "on"), None
+        return None, "must be true or false"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return "", "is required" if field["required"] else None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and kind == ElementKind.NUMBER:
+        raw = str(raw)
+    if not isinstance(raw, str):
+        return None, "must be text"
+    value = raw.strip()
+    if _CONTROL.search(value):
+        return None, "must not contain control characters"
+    if len(value) > field["max_length"]:
+        return None, f"must have at most {field['max_length']} characters"
+    if kind == ElementKind.ID_NUMBER:
+        try:
+            return id_number_validate(value), None
+        except IdentifierError as exc:
+            return None, str(exc)
+    if kind == ElementKind.CREDIT_CODE:
+        try:
+            return credit_code_validate(value), None
+        except IdentifierError as exc:
+            return None, str(exc)
+    if kind == ElementKind.DATE:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return None, "must be a date YYYY-MM-DD"
+        if not 1900 <= day.year <= 2200:
+            return None, "must lie between 1900 and 2200"
+        return day.isoformat(), None
+    if kind == ElementKind.NUMBER:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None, "must be a number"
+        if not number.is_finite() or number < 0:
+            return None, "must be a number of at least 0"
+    if kind == ElementKind.CHOICE and value not in field["choices"]:
+        return None, "one of: " + ", ".join(field["choices"])
+    if field["pattern"] and not re.fullmatch(field["pattern"].strip("^$"), value):
+        return None, "has the wrong format"
+    return value, None
+
+
+def data_validate(fields: list[dict], data, *, prefix: str = "data") -> tuple[dict, list[FieldError]]:
+    """Every field checked; unknown keys refused. Returns (clean data, errors)."""
+    errors: list[FieldError] = []
+    if not isinstance(data, dict):
+        return {}, [FieldError(prefix, "must be an object of element code to value")]
+    if len(data) > 500:
+        return {}, [FieldError(prefix, "too many values")]
+    known = {f["code"] for f in fields}
+    for key in data:
+        if key not in known:
+            errors.append(FieldError(f"{prefix}.{key}", "not asked by this form"))
+    clean = {}
+    for f in fields:
+        value, error = value_check(f, data.get(f["code"]))
+        if error:
+            errors.append(FieldError(f"{prefix}.{f['code']}", error))
+        else:
+            clean[f["code"]] = value
+    return clean, errors
+
+
+def value_mask(field_kind: str, code: str, value) -> str:
+    """How an officer sees a value until they reveal it (with a purpose, audited)."""
+    text = "" if value is None else str(value)
+    if field_kind == ElementKind.ID_NUMBER:
+        return mask_id_number(text)
+    if field_kind == ElementKind.PHONE:
+        return mask_phone(text)
+    if code.endswith("-name") and code != "org-name":
+        return mask_name(text)
+    if code.endswith("address"):
+        return mask_address(text)
+    if code == "bank-account":
+        return "*" * max(len(text) - 4, 0) + text[-4:]
+    return text
