@@ -1,0 +1,1 @@
+from zhili.governance.tests.conftest import categories, now, report  # noqa: F401
