@@ -130,6 +130,8 @@ def _mount():
     from zhili.audit.api import router as audit_router
     from zhili.bundles.api import router as bundles_router
     from zhili.geo.api import router as geo_router
+    from zhili.governance.api import router as governance_router
+    from zhili.notifications.api import router as notifications_router
     from zhili.registry.api import router as registry_router
 
     api.add_router("/geo", geo_router)
@@ -137,6 +139,8 @@ def _mount():
     api.add_router("/registry", registry_router)
     api.add_router("/audit", audit_router)
     api.add_router("/bundles", bundles_router)
+    api.add_router("/governance", governance_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _mount()

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "zhili.accounts",
     "zhili.audit",
     "zhili.registry",
+    "zhili.notifications",
+    "zhili.governance",
     "zhili.bundles",
 ]
 
@@ -148,6 +150,17 @@ ZHILI_TILE_URL = os.environ.get("ZHILI_TILE_URL", "")
 ZHILI_TILE_ATTRIBUTION = os.environ.get("ZHILI_TILE_ATTRIBUTION", "")
 # The CRS the configured tiles are drawn in: wgs84 (Tianditu) or gcj02 (AMap, Tencent).
 ZHILI_TILE_CRS = os.environ.get("ZHILI_TILE_CRS", "wgs84")
+
+# Notification channels: in-app always; SMS/WeChat adapters are configured
+# backends (the demo logs what it would send).
+ZHILI_NOTIFICATION_CHANNELS = {
+    "inapp": "zhili.notifications.channels.InAppChannel",
+    "sms": os.environ.get("ZHILI_SMS_BACKEND", "zhili.notifications.channels.LogChannel"),
+    "wechat": os.environ.get("ZHILI_WECHAT_BACKEND", "zhili.notifications.channels.LogChannel"),
+}
+# How long a reporter may reopen a verified case; unrated cases close after it.
+ZHILI_CASE_REOPEN_DAYS = int(os.environ.get("ZHILI_CASE_REOPEN_DAYS", "7"))
+ZHILI_OPEN311_JURISDICTION = os.environ.get("ZHILI_OPEN311_JURISDICTION", "zhili")
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ urlpatterns = [
     path("registry/", include("zhili.registry.urls")),
     path("audit/", include("zhili.audit.urls")),
     path("bundles/", include("zhili.bundles.urls")),
+    path("governance/", include("zhili.governance.urls")),
+    path("open311/v2/", include("zhili.governance.open311.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -92,6 +92,7 @@ PROBLEM_CODES = {
     "permission-denied": "Your roles do not allow this action.",
     "not-authenticated": "Log in, or send a valid `Authorization: Bearer <token>`.",
     "conflict": "The object changed since you read it, or already exists.",
+    "invalid-transition": "The action is not allowed from the object's current state.",
     "throttled": "Too many attempts; wait and try again.",
     "validation-failed": "One or more fields are invalid; `errors` names each one.",
     "bad-request": "The request could not be parsed.",

@@ -19,10 +19,16 @@ class NavItem:
 ITEMS: list[NavItem] = [
     NavItem(_("Home"), "core:home", None),
     NavItem(_("Map"), "geo:map", "geo.view_area"),
+    NavItem(_("Report a problem"), "governance:report", None),
+    NavItem(_("My reports"), "governance:my_cases", None),
+    NavItem(_("My tasks"), "governance:tasks", "governance.work_case"),
+    NavItem(_("Case queue"), "governance:queue", "governance.view_case"),
+    NavItem(_("Case inbox"), "governance:inbox", "governance.handle_task"),
+    NavItem(_("Case figures"), "governance:figures", "governance.view_case"),
     NavItem(_("Persons"), "registry:person_list", "registry.view_person"),
     NavItem(_("Organisations"), "registry:organisation_list", "registry.view_organisation"),
     NavItem(_("One thing, one go"), "bundles:list", None),
-    NavItem(_("Department inbox"), "bundles:inbox", "bundles.decide"),
+    NavItem(_("Matter inbox"), "bundles:inbox", "bundles.decide"),
     NavItem(_("Audit log"), "audit:entry_list", "audit.view"),
     NavItem(_("API docs"), "api-1.0.0:openapi-view", None),
 ]

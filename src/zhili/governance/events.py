@@ -1,0 +1,64 @@
+"""The case timeline: the only place that writes `CaseEvent` rows.
+
+Each service writes one event per transition, inside its transaction, so the
+timeline and the case's state never disagree. The kinds are the words the
+timeline shows; the audit log (who did or read what) is separate.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhili.governance.models import CaseEvent
+
+KINDS = {
+    "reported": _("Reported"),
+    "duplicate_linked": _("Linked as a probable duplicate"),
+    "duplicate_confirmed": _("Duplicate confirmed"),
+    "duplicate_split": _("Not a duplicate: handled on its own"),
+    "assigned": _("Assigned"),
+    "accepted": _("Accepted"),
+    "arrived": _("On site"),
+    "dispatched": _("Dispatched to departments"),
+    "task_accepted": _("Department accepted its task"),
+    "task_completed": _("Department completed its task"),
+    "task_returned": _("Department returned its task"),
+    "resolved": _("Resolved"),
+    "verified": _("Verified"),
+    "closed": _("Closed"),
+    "reopened": _("Reopened"),
+    "rejected": _("Rejected"),
+    "escalated": _("Escalated"),
+    "rated": _("Rated by the reporter"),
+    "dispute_recorded": _("Dispute recorded"),
+    "mediation": _("Mediation session"),
+    "dispute_resolved": _("Dispute resolved"),
+}
+
+
+def event_add(*, case, kind: str, actor=None, note: str = "", data: dict | None = None,
+              at=None) -> CaseEvent:
+    if kind not in KINDS:  # a programming error, not bad input
+        raise ValueError(f"unknown case event kind {kind!r}")
+    actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return CaseEvent.objects.create(case=case, kind=kind, actor=actor_obj, note=note or "",
+                                    data=data or {}, at=at or timezone.now())
+
+
+def events_add(*, case, events: list[dict], at=None) -> list[CaseEvent]:
+    """Several events of one moment in one INSERT (intake writes two)."""
+    rows = []
+    for e in events:
+        if e["kind"] not in KINDS:
+            raise ValueError(f"unknown case event kind {e['kind']!r}")
+        actor = e.get("actor")
+        actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) \
+            else None
+        rows.append(CaseEvent(case=case, kind=e["kind"], actor=actor_obj, note=e.get("note", ""),
+                              data=e.get("data") or {}, at=at or timezone.now()))
+    return CaseEvent.objects.bulk_create(rows)
+
+
+def event_label(kind: str) -> str:
+    return str(KINDS.get(kind, kind))

@@ -1,0 +1,213 @@
+"""Intake: a case is reported, located, deduplicated and dispatched in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.accounts.models import RoleAssignment
+from zhili.accounts.roles import Role
+from zhili.audit.services import audit_record
+from zhili.core.errors import invalid
+from zhili.governance.catalogue import attributes_clean
+from zhili.governance.events import event_add, events_add
+from zhili.governance.location import degree_box, distance_m, locate_case_point
+from zhili.governance.models import (
+    OPEN_STATUSES,
+    Case,
+    Category,
+    Channel,
+    DutyShift,
+    IntakeKey,
+    Status,
+    Step,
+)
+from zhili.governance.photos import files_discard, photos_prepare, photos_store
+from zhili.governance.services.common import (
+    WORK,
+    clock,
+    has,
+    set_step,
+    tell,
+    text_clean,
+    tracking_number,
+)
+
+MAX_DESCRIPTION = 2000
+MAX_KEY = 128
+
+
+def category_get(code) -> Category:
+    """An active category by code; 422 `category` otherwise (read each time: an
+    in-process cache would outlive an edit in admin or a reseeded database)."""
+    if not code or not isinstance(code, str):
+        raise invalid("category", _("required"))
+    category = Category.objects.select_related("lead_department").filter(code=code,
+                                                                         active=True).first()
+    if category is None:
+        raise invalid("category", _("unknown or inactive category %(code)r") % {"code": code[:48]})
+    return category
+
+
+def on_duty(grid, now) -> int | None:
+    """The user on duty on the grid now (local time), else its leader, else one of its workers."""
+    local = timezone.localtime(now)
+    weekday, moment = str(local.weekday()), local.time()
+    for shift in DutyShift.objects.filter(grid=grid, user__is_active=True).order_by("id"):
+        if weekday not in shift.weekdays.split(","):
+            continue
+        start, end = shift.start_time, shift.end_time
+        inside = start <= moment < end if start <= end else (moment >= start or moment < end)
+        if inside:
+            return shift.user_id
+    staff = dict(RoleAssignment.objects.filter(area=grid, user__is_active=True,
+                                               role__in=(Role.GRID_LEADER, Role.GRID_WORKER))
+                 .order_by("-id").values_list("role", "user_id"))  # the first-assigned wins
+    return staff.get(Role.GRID_LEADER) or staff.get(Role.GRID_WORKER)
+
+
+def probable_original(category: Category, lon: float, lat: float, now) -> Case | None:
+    """The nearest open case of the same category within its radius and window."""
+    if category.is_dispute or not category.duplicate_radius_m:
+        return None
+    min_lon, min_lat, max_lon, max_lat = degree_box(lon, lat, category.duplicate_radius_m)
+    since = now - timedelta(hours=category.duplicate_window_hours)
+    candidates = (Case.objects.filter(category=category, created_at__gte=since, created_at__lte=now,
+                                      status__in=OPEN_STATUSES, duplicate_of__isnull=True,
+                                      lon__gte=min_lon, lon__lte=max_lon,
+                                      lat__gte=min_lat, lat__lte=max_lat)
+                  .only("id", "lon", "lat", "tracking_no", "assignee_id", "area_path")[:50])
+    best, best_distance = None, None
+    for case in candidates:
+        d = distance_m(lon, lat, case.lon, case.lat)
+        if d <= category.duplicate_radius_m and (best is None or d < best_distance):
+            best, best_distance = case, d
+    return best
+
+
+def dispatch_to_grid(case: Case, *, actor, now) -> None:
+    """Automatic dispatch after a split duplicate: the on-duty worker, else the leader."""
+    case.assignee_id = on_duty(case.grid, now)
+    set_step(case, Step.ACCEPT, now, case.category.accept_minutes)
+    event_add(case=case, kind="assigned", actor=actor, at=now,
+              data={"assignee": case.assignee_id, "automatic": True})
+
+
+def notify_assignee(case: Case, now) -> None:
+    if case.assignee_id:
+        tell(case=case, recipients=[case.assignee_id], kind="case.assigned",
+             title=_("New case %(no)s: %(category)s") % {"no": case.tracking_no,
+                                                          "category": case.category.name},
+             body=case.description[:200], now=now)
+
+
+def case_report(*, actor, category: str, description: str, lon: float, lat: float,
+                crs: str = "wgs84", address: str = "", photos=(), anonymous: bool = False,
+                contact_name: str = "", contact_phone: str = "", channel: str = Channel.RESIDENT,
+                attributes: dict | None = None, idempotency_key: str | None = None,
+                idempotency_scope: str | None = None, contact_email: str = "",
+                media_url: str = "", now=None) -> tuple[Case, bool]:
+    """Report a case; returns (case, created). A known idempotency key returns the first case."""
+    now = clock(now)
+    key = text_clean(idempotency_key, "idempotency_key", limit=MAX_KEY) or None
+    scope = None
+    if key:
+        scope = idempotency_scope or (f"user:{actor.pk}" if getattr(actor, "pk", None)
+                                      else "system")
+        scope = scope[:80]
+        known = IntakeKey.objects.select_related("case").filter(scope=scope, key=key).first()
+        if known is not None:
+            return known.case, False
+    cat = category_get(category)
+    text = text_clean(description, "description", limit=MAX_DESCRIPTION, required=True)
+    address = text_clean(address, "address", limit=200)
+    contact_name = text_clean(contact_name, "contact_name", limit=64)
+    contact_phone = text_clean(contact_phone, "contact_phone", limit=32)
+    if contact_phone and not all(c.isdigit() or c in "+- ()" for c in contact_phone):
+        raise invalid("contact_phone", _("digits, spaces, +, - and brackets only"))
+    contact_email = text_clean(contact_email, "contact_email", limit=254)
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except DjangoValidationError:
+            raise invalid("contact_email", _("not an e-mail address")) from None
+    media_url = text_clean(media_url, "media_url", limit=500)
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except DjangoValidationError:
+            raise invalid("media_url", _("an http(s) URL")) from None
+    if channel not in Channel.values:
+        raise invalid("channel", _("one of: %(v)s") % {"v": ", ".join(Channel.values)})
+    answers = attributes_clean(cat.attributes, attributes)
+    grid, wlon, wlat = locate_case_point(lon, lat, crs)
+    if channel == Channel.PATROL and not has(actor, WORK, grid.path):
+        raise invalid("lon", _("a patrol report must lie on one of your grids"))
+    prepared = photos_prepare(photos)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            case = _create(actor=actor, category=cat, text=text, address=address, lon=wlon,
+                           lat=wlat, grid=grid, channel=channel, anonymous=bool(anonymous),
+                           contact_name=contact_name, contact_phone=contact_phone,
+                           contact_email=contact_email, media_url=media_url,
+                           answers=answers, now=now, prepared=prepared, stored=stored)
+            if key:
+                IntakeKey.objects.create(scope=scope, key=key, case=case, created_at=now)
+            audit_record(actor=actor, action="case.report", obj=case,
+                         detail={"tracking_no": case.tracking_no, "category": cat.code,
+                                 "channel": channel, "grid": grid.code,
+                                 "duplicate_of": case.duplicate_of_id})
+    except IntegrityError:
+        files_discard(stored)
+        if key:  # a concurrent retry with the same key committed first
+            known = IntakeKey.objects.select_related("case").filter(scope=scope, key=key).first()
+            if known is not None:
+                return known.case, False
+        raise
+    except BaseException:
+        files_discard(stored)
+        raise
+    return case, True
+
+
+def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymous, contact_name,
+            contact_phone, contact_email, media_url, answers, now, prepared, stored) -> Case:
+    reporter = actor if getattr(actor, "is_authenticated", False) else None
+    case = Case(
+        tracking_no=tracking_number(now), category=category, is_dispute=category.is_dispute,
+        description=text, address=address, lon=lon, lat=lat, grid=grid, area_path=grid.path,
+        channel=channel, reporter=reporter, anonymous=anonymous, contact_name=contact_name,
+        contact_phone=contact_phone, contact_email=contact_email, media_url=media_url,
+        attributes=answers, status=Status.REPORTED, created_at=now,
+        updated_at=now,
+    )
+    original = probable_original(category, lon, lat, now)
+    if original is not None:
+        # The reporter follows the original; nobody is dispatched twice.
+        case.duplicate_of = original
+        case.step, case.due_at, case.escalate_at = Step.NONE, None, None
+    else:
+        case.assignee_id = on_duty(grid, now)
+        set_step(case, Step.ACCEPT, now, category.accept_minutes)
+    case.save()
+    if original is not None:
+        second = {"kind": "duplicate_linked",
+                  "data": {"original": original.tracking_no, "original_id": original.pk}}
+    else:
+        second = {"kind": "assigned", "data": {"assignee": case.assignee_id, "automatic": True}}
+    reported, second = events_add(case=case, at=now, events=[
+        {"kind": "reported", "actor": actor, "data": {"channel": channel}}, second])
+    if original is None:
+        notify_assignee(case, now)
+    reported.photo_list = photos_store(case=case, event=reported, prepared=prepared,
+                                       stored=stored, now=now) if prepared else []
+    second.photo_list = []
+    # The timeline as written, so the caller can answer without reading it back.
+    case.new_events = [reported, second]
+    return case

@@ -1,0 +1,238 @@
+"""Intake through the service: validation (nothing written on bad input), idempotency,
+locating, GCJ-02, dispatch to the roster, duplicates, photos."""
+
+from __future__ import annotations
+
+import io
+from datetime import time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from zhili.core.errors import OutsideCity, ValidationFailed
+from zhili.geo.coords import wgs84_to_gcj02
+from zhili.governance import services
+from zhili.governance.models import Case, CaseEvent, CasePhoto, IntakeKey, Status
+from zhili.governance.photos import MAX_BYTES
+from zhili.governance.tests.conftest import jpeg_bytes, upload
+
+
+def field_of(exc) -> str:
+    return exc.value.errors[0].field
+
+
+def counts():
+    return Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count()
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"category": ""}, "category"),
+    ({"category": "no-such-thing"}, "category"),
+    ({"description": "   "}, "description"),
+    ({"description": "长" * 2001}, "description"),
+    ({"lon": "east"}, "lon"),
+    ({"lat": float("nan")}, "lat"),
+    ({"lon": 500}, "lon"),
+    ({"crs": "bd09"}, "crs"),
+    ({"channel": "carrier-pigeon"}, "channel"),
+    ({"contact_phone": "call me maybe"}, "contact_phone"),
+    ({"contact_email": "not-an-address"}, "contact_email"),
+    ({"media_url": "javascript:alert(1)"}, "media_url"),
+    ({"attributes": {}}, "attributes.size"),
+    ({"attributes": {"size": "enormous"}}, "attributes.size"),
+    ({"photos": [upload() for _ in range(7)]}, "photos"),
+    ({"photos": [upload("x.jpg", b"this is not an image at all")]}, "photos"),
+    ({"photos": [upload("x.jpg", b"")]}, "photos"),
+    ({"idempotency_key": "k" * 129}, "idempotency_key"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(change, field, categories, grid, resident):
+    before = counts()
+    arguments = dict(actor=resident, category="road-damage", description="坑", lon=grid.centre_lon,
+                     lat=grid.centre_lat, attributes={"size": "small"})
+    arguments.update(change)
+    with pytest.raises(ValidationFailed) as caught:
+        services.case_report(**arguments)
+    assert field_of(caught) == field
+    assert counts() == before
+
+
+def test_outside_the_city_is_404_and_writes_nothing(categories, resident):
+    before = counts()
+    with pytest.raises(OutsideCity):
+        services.case_report(actor=resident, category="garbage", description="x", lon=116.39,
+                             lat=39.9)  # Beijing
+    assert counts() == before
+
+
+def test_inactive_category_is_refused(categories, grid, resident):
+    from zhili.governance.models import Category
+
+    Category.objects.filter(code="garbage").update(active=False)
+    with pytest.raises(ValidationFailed) as caught:
+        services.case_report(actor=resident, category="garbage", description="x",
+                             lon=grid.centre_lon, lat=grid.centre_lat)
+    assert field_of(caught) == "category"
+
+
+def test_gcj02_point_is_stored_as_wgs84(report, grid):
+    glon, glat = wgs84_to_gcj02(grid.centre_lon, grid.centre_lat)
+    case = report(lon=glon, lat=glat, crs="gcj02")
+    assert case.grid == grid
+    assert case.lon == pytest.approx(grid.centre_lon, abs=1e-7)
+    assert case.lat == pytest.approx(grid.centre_lat, abs=1e-7)
+
+
+def test_idempotency_key_returns_the_first_case(categories, grid, resident, now):
+    kwargs = dict(actor=resident, category="garbage", description="垃圾没人清", lon=grid.centre_lon,
+                  lat=grid.centre_lat, idempotency_key="phone-42", now=now)
+    first, created = services.case_report(**kwargs)
+    again, created_again = services.case_report(**kwargs)
+    assert created and not created_again and again.pk == first.pk
+    assert IntakeKey.objects.filter(key="phone-42").count() == 1
+    # The same key from another sender is another submission.
+    other, created_other = services.case_report(**{**kwargs, "idempotency_scope": "open311:9",
+                                                   "now": now + timedelta(days=9)})
+    assert created_other and other.pk != first.pk
+
+
+def test_idempotency_race_returns_the_winner(categories, grid, resident, now, monkeypatch):
+    """Two submissions with one key both miss the lookup; the second's insert of the key
+    fails on the unique constraint and it answers with the first case."""
+    from zhili.governance.services import intake
+
+    kwargs = dict(actor=resident, category="garbage", description="垃圾", lon=grid.centre_lon,
+                  lat=grid.centre_lat, idempotency_key="race-1", now=now)
+    first, _ = services.case_report(**kwargs)
+    real = IntakeKey.objects.select_related
+    calls = {"n": 0}
+
+    class Miss:
+        """The first lookup misses (as if the other request had not committed yet)."""
+
+        def __init__(self, qs):
+            self.qs = qs
+
+        def filter(self, **kw):
+            calls["n"] += 1
+            return self if calls["n"] == 1 else self.qs.filter(**kw)
+
+        def first(self):
+            return None
+
+    monkeypatch.setattr(intake.IntakeKey.objects, "select_related",
+                        lambda *a: Miss(real(*a)))
+    before = Case.objects.count()
+    again, created = services.case_report(**{**kwargs, "now": now + timedelta(days=20)})
+    assert not created and again.pk == first.pk
+    assert Case.objects.count() == before  # the loser's case rolled back
+
+
+def test_dispatch_goes_to_the_worker_on_duty_else_the_leader(report, grid, grid_worker):
+    from zhili.accounts.models import User
+
+    leader = User.objects.get(username="leader1")
+    from zhili.governance.models import DutyShift
+
+    DutyShift.objects.filter(grid=grid).delete()
+    services.duty_shift_set(actor=None, grid=grid, user=grid_worker, weekdays="0,1,2,3,4,5,6",
+                            start=time(8, 0), end=time(20, 0))
+    from django.utils import timezone
+
+    day = timezone.localtime(timezone.now()).replace(hour=10, minute=0) + timedelta(days=500)
+    night = day.replace(hour=23)
+    assert report(category="garbage", at=day).assignee == grid_worker
+    assert report(category="noise", at=night).assignee == leader
+
+
+def test_probable_duplicate_follows_the_original(report, grid, resident, grid_worker,
+                                                 street_operator, now):
+    original = report(category="water-leak", at=now)
+    near = report(category="water-leak", at=now + timedelta(hours=2),
+                  lon=grid.centre_lon + 0.0002, lat=grid.centre_lat)  # ~20 m away
+    assert near.duplicate_of == original and near.assignee is None and near.due_at is None
+    assert CaseEvent.objects.filter(case=near, kind="duplicate_linked").exists()
+    # Another category, or beyond the window, is not a duplicate.
+    assert report(category="garbage", at=now + timedelta(hours=3)).duplicate_of is None
+    assert report(category="water-leak", at=now + timedelta(hours=49)).duplicate_of is None
+    # The reporter can follow the original.
+    from zhili.governance.selectors import case_get_for
+
+    assert case_get_for(actor=resident, case_id=original.pk) == original
+    # Staff split one: it is dispatched on its own.
+    other = report(category="water-leak", at=now + timedelta(hours=4))
+    assert other.duplicate_of == original
+    other = services.case_duplicate_split(actor=street_operator, case=other)
+    assert other.duplicate_of is None and other.assignee is not None and other.due_at
+    # Confirm another: it closes with its original.
+    services.case_duplicate_confirm(actor=street_operator, case=near)
+    case = services.case_accept(actor=grid_worker, case=original, version=original.version)
+    case = services.case_resolve(actor=grid_worker, case=case, version=case.version, note="修好")
+    services.case_close(actor=street_operator, case=case, version=case.version, outcome="fixed")
+    near.refresh_from_db()
+    assert (near.status, near.outcome) == (Status.CLOSED, "fixed")
+
+
+def test_photos_are_reencoded_and_stripped_of_exif(report, media_root):
+    raw = jpeg_bytes((800, 600), exif_gps=True)
+    assert Image.open(io.BytesIO(raw)).getexif().get_ifd(0x8825)  # GPS present going in
+    png = io.BytesIO()
+    Image.new("RGBA", (40, 40), (0, 0, 255, 128)).save(png, "PNG")
+    case = report(photos=[upload("gps.jpg", raw), upload("a.png", png.getvalue(), "image/png")])
+    photos = list(case.photos.order_by("id"))
+    assert len(photos) == 2
+    for photo in photos:
+        with photo.image.open("rb") as handle:
+            data = handle.read()
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG"
+        assert not image.getexif() and "exif" not in image.info and "icc_profile" not in image.info
+        import hashlib
+
+        assert hashlib.sha256(data).hexdigest() == photo.sha256 and photo.size == len(data)
+        assert photo.event.kind == "reported"
+    assert (photos[0].width, photos[0].height) == (800, 600)
+
+
+def test_oversized_photo_is_refused_before_decoding(categories, grid, resident):
+    big = upload("big.jpg", b"\xff\xd8" + b"0" * (MAX_BYTES + 1))
+    with pytest.raises(ValidationFailed) as caught:
+        services.case_report(actor=resident, category="garbage", description="x",
+                             lon=grid.centre_lon, lat=grid.centre_lat, photos=[big])
+    assert field_of(caught) == "photos" and "10 MB" in caught.value.errors[0].message
+
+
+def test_decompression_bomb_is_refused(categories, grid, resident):
+    bomb = io.BytesIO()
+    Image.new("L", (10000, 10000), 0).save(bomb, "PNG")  # 100 Mpx, a few hundred KB
+    with pytest.raises(ValidationFailed):
+        services.case_report(actor=resident, category="garbage", description="x",
+                             lon=grid.centre_lon, lat=grid.centre_lat,
+                             photos=[upload("b.png", bomb.getvalue(), "image/png")])
+
+
+def test_patrol_report_must_be_on_the_workers_grid(categories, grid, other_grid, grid_worker):
+    case, _ = services.case_report(actor=grid_worker, channel="patrol", category="garbage",
+                                   description="巡查发现", lon=grid.centre_lon, lat=grid.centre_lat)
+    assert case.channel == "patrol" and case.reporter == grid_worker
+    with pytest.raises(ValidationFailed) as caught:
+        services.case_report(actor=grid_worker, channel="patrol", category="garbage",
+                             description="巡查发现", lon=other_grid.centre_lon,
+                             lat=other_grid.centre_lat)
+    assert field_of(caught) == "lon"
+
+
+def test_a_programmatic_intake_has_no_reporter(categories, grid):
+    case, created = services.case_report(actor=None, channel="system", category="waterlogging",
+                                         description="积水监测点超阈值", lon=grid.centre_lon,
+                                         lat=grid.centre_lat, idempotency_key="warning-77",
+                                         idempotency_scope="warning:77")
+    assert created and case.reporter is None and case.channel == "system"
+
+
+def test_intake_query_count_is_bounded(report):
+    report()  # warm the locate index
+    with CaptureQueriesContext(connection) as queries:
+        report(category="garbage")
+    assert len(queries) <= 22
