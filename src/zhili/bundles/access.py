@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from zhili.accounts.roles import ROLE_PERMISSIONS
 
+
 def _grants(role: str, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, ())
 

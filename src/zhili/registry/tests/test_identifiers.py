@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from zhili.registry.identifiers import (
@@ -63,7 +63,9 @@ def test_changing_any_one_character_is_caught(number, position, char):
     assert not id_number_is_valid(changed, today=TODAY)
 
 
-@FAST
+# One number in eleven ends in X: the filter discards the rest by design.
+@settings(deadline=None, max_examples=150,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(id_numbers.filter(lambda n: n.endswith("X")))
 def test_lower_case_x_is_accepted_and_normalised(number):
     assert id_number_validate(number.lower(), today=TODAY) == number

@@ -57,5 +57,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, _display, role, area, dept in DEMO_USERS:
             where = node_by_segment(area).name + (f" · {dept}" if dept else "")
-            self.stdout.write(f"  {username:<14} {role.label:<24} {where}")
+            # Area and role last: CJK text is double width and breaks column padding.
+            self.stdout.write(f"  {username:<14} {where} · {role.label}")
         self.stdout.write("")
