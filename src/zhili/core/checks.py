@@ -39,3 +39,13 @@ def unsafe_production_settings(app_configs, **kwargs):
             )
         )
     return problems
+
+
+def refuse_unsafe_settings() -> None:
+    """Called by the ASGI/WSGI entry points: a server never starts on unsafe settings."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    serious = [p for p in unsafe_production_settings(None) if p.is_serious()]
+    if serious:
+        raise ImproperlyConfigured(
+            "Refusing to start: " + " ".join(f"{p.msg} ({p.hint})" for p in serious))

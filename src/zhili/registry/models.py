@@ -92,6 +92,53 @@ CERTIFICATE_TYPES: dict[str, CertificateType] = {
         _("Medical insurance certificate"), HolderKind.PERSON, "medical-insurance", "YB"),
     "business-licence": CertificateType(
         _("Business licence"), HolderKind.ORGANISATION, "market-regulation", "YZ"),
+    # Outputs of the "one thing, one go" matters (bundles/data/catalogue.json).
+    "vaccination-certificate": CertificateType(
+        _("Vaccination certificate"), HolderKind.PERSON, "health", "YM"),
+    "death-medical-certificate": CertificateType(
+        _("Medical certificate of death"), HolderKind.PERSON, "health", "SW"),
+    "food-worker-health-certificate": CertificateType(
+        _("Food worker health certificate"), HolderKind.PERSON, "health", "JK"),
+    "cremation-certificate": CertificateType(
+        _("Cremation certificate"), HolderKind.PERSON, "civil-affairs", "HH"),
+    "senior-card": CertificateType(
+        _("Senior citizen card"), HolderKind.PERSON, "civil-affairs", "LN"),
+    "household-cancellation-proof": CertificateType(
+        _("Proof of household registration cancelled"), HolderKind.PERSON, "public-security", "ZX"),
+    "household-verification": CertificateType(
+        _("Household registration verification"), HolderKind.PERSON, "public-security", "HY"),
+    "residence-verification": CertificateType(
+        _("Residence verification"), HolderKind.PERSON, "public-security", "JZ"),
+    "housing-verification": CertificateType(
+        _("Housing verification"), HolderKind.PERSON, "natural-resources", "FW"),
+    "retirement-approval": CertificateType(
+        _("Retirement approval"), HolderKind.PERSON, "hrss", "TX"),
+    "pension-certificate": CertificateType(
+        _("Pension certificate"), HolderKind.PERSON, "hrss", "YL"),
+    "social-insurance-record": CertificateType(
+        _("Social insurance record"), HolderKind.PERSON, "hrss", "CB"),
+    "school-enrolment-notice": CertificateType(
+        _("School enrolment notice"), HolderKind.PERSON, "education", "RX"),
+    "disability-certificate": CertificateType(
+        _("Disability certificate"), HolderKind.PERSON, "disabled-federation", "CJ"),
+    "disability-bus-pass": CertificateType(
+        _("Disability bus pass"), HolderKind.PERSON, "transport", "GJ"),
+    "veteran-registration": CertificateType(
+        _("Veteran registration"), HolderKind.PERSON, "veterans", "TY"),
+    "veteran-preferential-card": CertificateType(
+        _("Veteran preferential card"), HolderKind.PERSON, "veterans", "YD"),
+    "food-business-permit": CertificateType(
+        _("Food business permit"), HolderKind.ORGANISATION, "market-regulation", "SP"),
+    "outdoor-sign-permit": CertificateType(
+        _("Outdoor sign permit"), HolderKind.ORGANISATION, "urban-management", "ZP"),
+    "excavation-permit": CertificateType(
+        _("Road excavation permit"), HolderKind.ORGANISATION, "urban-management", "WJ"),
+    "fire-safety-pass": CertificateType(
+        _("Fire safety inspection pass"), HolderKind.ORGANISATION, "fire-rescue", "XF"),
+    "seal-record": CertificateType(
+        _("Company seal record"), HolderKind.ORGANISATION, "public-security", "YZB"),
+    "credit-repair-decision": CertificateType(
+        _("Credit repair decision"), HolderKind.ORGANISATION, "development-reform", "XY"),
 }
 
 # Data items a consent can name: a person field, or certificates of one type.

@@ -19,8 +19,11 @@ def test_login_map_drill_down_and_language(browser_page):
     # The district operator's map starts at their district.
     page.wait_for_selector("#area-info[data-level=district]")
     for level in ("street", "community", "grid"):
-        page.locator("#map path.leaflet-interactive").first.wait_for()
-        page.locator("#map path.leaflet-interactive").first.click(force=True)
+        polygon = page.locator("#map path.leaflet-interactive").first
+        polygon.wait_for()
+        # A click event on the polygon itself: a mouse click at the centre of its
+        # bounding box can land outside a concave polygon.
+        polygon.dispatch_event("click")
         page.wait_for_selector(f"#area-info[data-level={level}]")
     assert "网格" in info.inner_text()
 

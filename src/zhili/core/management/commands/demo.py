@@ -26,6 +26,14 @@ class Command(BaseCommand):
     def handle(self, *, port, host, seed, no_serve, no_worker, **options):
         if not 1 <= port <= 65535:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
+        from django.core.exceptions import ImproperlyConfigured
+
+        from zhili.core.checks import refuse_unsafe_settings
+
+        try:
+            refuse_unsafe_settings()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         started = time.monotonic()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"Zhili demo · data in {settings.DATA_DIR}")
