@@ -10,6 +10,7 @@ here (or in the city's own package) named in that setting.
 
 from __future__ import annotations
 
+import abc
 import logging
 from functools import cache
 
@@ -25,14 +26,16 @@ DEFAULT_CHANNELS = {
 }
 
 
-class Channel:
+class Channel(abc.ABC):
+    """A way to reach a person. `send` raises on failure; the outbox retries."""
+
     name = "base"
 
     def __init__(self, name: str):
         self.name = name
 
-    def send(self, notification) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, notification) -> None: ...
 
 
 class InAppChannel(Channel):
