@@ -25,6 +25,7 @@ ITEMS: list[NavItem] = [
     NavItem(_("Case queue"), "governance:queue", "governance.view_case"),
     NavItem(_("Case inbox"), "governance:inbox", "governance.handle_task"),
     NavItem(_("Case figures"), "governance:figures", "governance.view_case"),
+    NavItem(_("Disputes"), "governance:dispute_list", "governance.mediate"),
     NavItem(_("Persons"), "registry:person_list", "registry.view_person"),
     NavItem(_("Organisations"), "registry:organisation_list", "registry.view_organisation"),
     NavItem(_("One thing, one go"), "bundles:list", None),

@@ -22,6 +22,10 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/<slug:action>/", views.case_action, name="case_action"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
+    path("disputes/", views.dispute_list, name="dispute_list"),
+    path("disputes/new/", views.dispute_new, name="dispute_new"),
+    path("disputes/<int:dispute_id>/", views.dispute_detail, name="dispute"),
+    path("disputes/<int:dispute_id>/<slug:action>/", views.dispute_action, name="dispute_action"),
     # Department officers.
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:task_id>/<slug:action>/", views.task_action, name="task_action"),
