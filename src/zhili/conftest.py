@@ -229,6 +229,13 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, ordered after the test database: it stops
+    (closing its connection) before the database is dropped."""
+    return live_server
+
+
 @pytest.fixture
 def browser_page(chromium, live_server, reseed_after):
     """A fresh browser context (zh-Hans, phone-sized) against the live test server.
