@@ -233,7 +233,7 @@ def overdue_list(*, actor, now=None) -> QuerySet:
 
 
 def dispute_list(*, actor, dispute_type: str | None = None, resolved: bool | None = None,
-                 area: str | None = None) -> QuerySet:
+                 area: str | None = None, level: str | None = None) -> QuerySet:
     cases = visible_cases(actor).filter(is_dispute=True)
     if area:
         cases = cases.filter(area_path__startswith=_area_path(area))
@@ -244,6 +244,8 @@ def dispute_list(*, actor, dispute_type: str | None = None, resolved: bool | Non
         rows = rows.filter(resolved_at__isnull=False)
     elif resolved is False:
         rows = rows.filter(resolved_at__isnull=True)
+    if level:
+        rows = rows.filter(resolution_level=level)  # grid … city, court, arbitration
     return (rows.select_related("case", "case__category", "case__grid", "case__assignee")
             .defer("case__grid__geometry").order_by("-case__created_at", "-id"))
 

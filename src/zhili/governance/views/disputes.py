@@ -79,9 +79,8 @@ def dispute_list(request):
     resolved = {"yes": True, "no": False}.get(chosen["resolved"])
     try:
         rows = selectors.dispute_list(actor=request.user, dispute_type=chosen["type"] or None,
-                                      resolved=resolved, area=chosen["area"] or None)
-        if chosen["level"]:
-            rows = rows.filter(resolution_level=chosen["level"])
+                                      resolved=resolved, area=chosen["area"] or None,
+                                      level=chosen["level"] or None)
         share = _share(rows)
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     except ApplicationError as exc:
