@@ -34,6 +34,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif not DATABASES["default"]["CONN_MAX_AGE"] and env_bool("ZHILI_DB_POOL", True):
+    # Under ASGI each request runs its sync code in a fresh thread, so Django's
+    # per-thread persistent connections are never reused and every request
+    # would pay a new connection. A psycopg pool is Django's answer (5.1+).
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": 1,
+            "max_size": int(os.environ.get("ZHILI_DB_POOL_SIZE", "8")),
+            "timeout": 10,
+        },
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",
