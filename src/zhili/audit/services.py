@@ -4,7 +4,8 @@ Every entry stores SHA-256(previous entry's hash + its own canonical JSON), so
 editing a row breaks its own hash and deleting one breaks its successor's
 link. Appends are serialised by a row lock on the single `AuditHead` row: the
 chain has no forks, and entry ids grow in chain order (an id is drawn only
-while the lock is held). See docs/security.md for what that costs and how
+while the lock is held). The database itself moves the head on each INSERT
+(a trigger, migration 0003). See docs/security.md for what that costs and how
 to shard it.
 """
 
@@ -133,8 +134,7 @@ def audit_record(
         entry.at = timezone.now()
         entry.prev_hash = head.last_hash
         entry.entry_hash = entry_digest(head.last_hash, hashed_fields(entry))
-        entry.save()
-        AuditHead.objects.filter(pk=HEAD_ID).update(last_hash=entry.entry_hash, last_id=entry.pk)
+        entry.save()  # a trigger (migration 0003) moves the head to this entry
     return entry
 
 

@@ -26,10 +26,12 @@ def refused(sql, params=None):
 def test_triggers_are_installed(db):
     names = triggers.installed(connection)
     expected = {
-        "postgresql": ["zhili_audit_append_only", "zhili_audit_head_forward",
+        "postgresql": ["zhili_audit_advance_head", "zhili_audit_append_only",
+                       "zhili_audit_head_forward",
                        "zhili_audit_head_kept", "zhili_audit_head_no_truncate",
                        "zhili_audit_no_truncate"],
-        "sqlite": ["zhili_audit_head_forward", "zhili_audit_head_kept",
+        "sqlite": ["zhili_audit_advance_head", "zhili_audit_head_forward",
+                   "zhili_audit_head_kept",
                    "zhili_audit_no_delete", "zhili_audit_no_update"],
     }[connection.vendor]
     assert names == expected
