@@ -46,7 +46,7 @@ from zhili.core.errors import (
     ValidationFailed,
     invalid,
 )
-from zhili.core.queue import enqueue_on_commit
+from zhili.core.queue import enqueue_with_commit
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
     DATA_ITEMS,
@@ -419,7 +419,7 @@ def task_decide(*, actor, task: Task, decision: str, reason: str = "", items=Non
             from zhili.bundles.tasks import release_application
 
             # The retry: if anything above is ever split off, the queue finishes it.
-            enqueue_on_commit(release_application, fresh.application_id)
+            enqueue_with_commit(release_application, fresh.application_id)
     return fresh
 
 

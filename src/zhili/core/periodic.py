@@ -6,6 +6,12 @@ moves `next_due` forward with a conditional UPDATE and enqueues the task in the
 same transaction. Two workers cannot both win the UPDATE, and a crash between
 the two writes rolls both back: each run is enqueued once, none is lost.
 Sweeps themselves must be idempotent (a task may run again after a crash).
+
+Pollers are lighter: `@poller` on a plain function that the worker calls on
+every loop (about once a second), with no task row. They suit an outbox
+table that is itself the queue (notifications): the write that fills it then
+costs nothing more, and the poller must claim rows so that two workers do
+not take the same one (SELECT … FOR UPDATE SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ class Periodic:
 
 
 REGISTRY: dict[str, Periodic] = {}
+POLLERS: dict[str, object] = {}
 
 
 def periodic(*, every: timedelta):
@@ -36,6 +43,17 @@ def periodic(*, every: timedelta):
         return task_obj
 
     return register
+
+
+def poller(fn):
+    """Register `fn()` to be called on every worker loop (see the module's docstring)."""
+    POLLERS[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def run_pollers() -> int:
+    """Call every poller; return the work they report done (a sum of their results)."""
+    return sum(int(fn() or 0) for fn in POLLERS.values())
 
 
 def load_all() -> None:

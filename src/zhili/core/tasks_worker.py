@@ -14,7 +14,7 @@ logger = logging.getLogger("zhili.worker")
 
 
 def drain(*, queues=("default", "sweeps"), max_tasks: int | None = None, worker_id: str | None = None) -> int:
-    """Run every ready task on the queues, then return how many ran.
+    """Run every ready task on the queues, then the pollers; return how many tasks ran.
 
     django-tasks-db's own loop, minus its `close_old_connections()` calls, so it
     also runs inside a test's transaction. Claiming is its `get_locked()`:
@@ -29,6 +29,7 @@ def drain(*, queues=("default", "sweeps"), max_tasks: int | None = None, worker_
         startup_delay=False, max_tasks=max_tasks, excluded_queue_names=[],
         worker_id=worker_id or get_random_string(32),
     )
+    periodic.load_all()
     ran = 0
     while max_tasks is None or ran < max_tasks:
         ready = DBTaskResult.objects.ready().filter(backend_name="default", queue_name__in=queues)
@@ -37,15 +38,16 @@ def drain(*, queues=("default", "sweeps"), max_tasks: int | None = None, worker_
             if claimed is not None:
                 claimed.claim(worker.worker_id)
         if claimed is None:
-            return ran
+            break
         worker.run_task(claimed)
         ran += 1
+    periodic.run_pollers()  # what the tasks just queued in outboxes goes out now
     return ran
 
 
 def run_forever(*, interval: float = 1.0, stop: threading.Event | None = None,
                 queues=("default", "sweeps")) -> None:
-    """Enqueue due sweeps, drain the queues, sleep; until `stop` is set."""
+    """Enqueue due sweeps, drain the queues, run the pollers, sleep; until `stop` is set."""
     stop = stop or threading.Event()
     periodic.load_all()
     worker_id = get_random_string(32)

@@ -16,8 +16,10 @@ class Notification(models.Model):
         SENT = "sent"
         FAILED = "failed"  # gave up after MAX_ATTEMPTS
 
+    # Indexes cost every write that notifies: (recipient, read_at) leads with
+    # the recipient and notification_due with the status, so neither has its own.
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="notifications")
+                                  related_name="notifications", db_index=False)
     channel = models.CharField(max_length=16, default="inapp")  # inapp, sms, wechat, …
     kind = models.CharField(max_length=48)  # e.g. case.assigned, case.escalated
     title = models.CharField(max_length=200)
@@ -25,13 +27,12 @@ class Notification(models.Model):
     link = models.CharField(max_length=300, blank=True)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    dedupe_key = models.CharField(max_length=200)  # unique in Meta, without a LIKE index
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -39,6 +40,8 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["recipient", "read_at"]),
                    models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"],
+                                               name="notification_dedupe_unique")]
 
     def __str__(self):
         return f"{self.kind} → {self.recipient_id} ({self.status})"

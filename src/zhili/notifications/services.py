@@ -1,10 +1,10 @@
 """`notify()`: the one way any app sends a notification.
 
 Call it inside the transaction of the change that causes it. It writes one
-outbox row per (recipient, channel) and asks the worker to deliver once the
-transaction commits: a rolled-back change notifies nobody, and a committed
-one is delivered even if this process dies (the periodic sweep picks up rows
-whose delivery task was lost). The caller's `dedupe` key makes a retried
+outbox row per (recipient, channel), and that is all: the worker polls the
+outbox on every loop (`notifications.tasks`). A rolled-back change notifies
+nobody; a committed one is delivered by whichever worker runs next, even if
+this process dies. The caller's `dedupe` key makes a retried
 write or a re-run sweep notify nobody twice.
 """
 
@@ -68,25 +68,7 @@ def notify(*, recipients, kind: str, title: str, body: str = "", link: str = "",
         for rid in ids for channel in usable
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    _deliver_after_commit()
     return len(rows)
-
-
-def _deliver_after_commit() -> None:
-    """Enqueue one delivery task when the transaction commits (once per transaction)."""
-    from zhili.notifications.tasks import notifications_deliver
-
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        # run_on_commit holds (savepoint ids, callback, robust); ours is marked.
-        if any(getattr(cb, "_zhili_deliver", False) for _, cb, *_ in connection.run_on_commit):
-            return
-
-    def enqueue():
-        notifications_deliver.enqueue()
-
-    enqueue._zhili_deliver = True
-    transaction.on_commit(enqueue)
 
 
 def backoff(attempts: int) -> timedelta:

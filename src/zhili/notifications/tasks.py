@@ -1,23 +1,15 @@
-"""Delivery of the notifications outbox: after each commit, and a sweep as a safety net."""
+"""Delivery of the notifications outbox: the worker polls it on every loop.
 
-from datetime import timedelta
+The outbox table is the queue: `notify()` writes rows in the caller's
+transaction and nothing else, and each worker loop (about once a second)
+claims what is due, first attempts and retries after back-off alike.
+"""
 
-from zhili.core.periodic import periodic
-from zhili.core.queue import task
-
-
-@task()
-def notifications_deliver() -> int:
-    """Enqueued when a transaction that wrote notifications commits."""
-    from zhili.notifications.services import notifications_deliver_pending
-
-    return notifications_deliver_pending()
+from zhili.core.periodic import poller
 
 
-@periodic(every=timedelta(minutes=1))
-@task(queue_name="sweeps")
-def notifications_sweep() -> int:
-    """Retries due after back-off, and rows whose delivery task was lost."""
+@poller
+def notifications_poll() -> int:
     from zhili.notifications.services import notifications_deliver_pending
 
     return notifications_deliver_pending()

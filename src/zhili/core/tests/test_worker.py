@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from zhili.core import periodic, tasks_worker
 from zhili.core.models import PeriodicSchedule
-from zhili.core.queue import TaskResultStatus, enqueue_on_commit
+from zhili.core.queue import TaskResultStatus, enqueue_on_commit, enqueue_with_commit
 from zhili.core.tasks import ping, task_results_prune
 
 
@@ -28,6 +29,19 @@ def test_enqueue_on_commit_waits_for_the_commit(db, django_capture_on_commit_cal
     assert len(callbacks) == 1
     callbacks[0]()
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+
+
+def test_enqueue_with_commit_writes_the_task_in_the_transaction(db):
+    with transaction.atomic():
+        enqueue_with_commit(ping, "kept")
+        assert DBTaskResult.objects.filter(args_kwargs__args=["kept"]).exists()
+    try:
+        with transaction.atomic():
+            enqueue_with_commit(ping, "dropped")
+            raise RuntimeError("the change failed")
+    except RuntimeError:
+        pass
+    assert not DBTaskResult.objects.filter(args_kwargs__args=["dropped"]).exists()
 
 
 def test_a_due_sweep_is_enqueued_once_per_period(db):

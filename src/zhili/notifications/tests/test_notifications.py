@@ -34,15 +34,12 @@ def test_unconfigured_channel_is_skipped(resident, settings):
     assert list(rows("test:skip").values_list("channel", flat=True)) == ["inapp"]
 
 
-def test_delivery_is_enqueued_on_commit_only(resident, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with transaction.atomic():
-            services.notify(recipients=[resident], kind="test.a", title="a", dedupe="test:c1")
-            services.notify(recipients=[resident], kind="test.b", title="b", dedupe="test:c2")
-    assert len(callbacks) == 1  # one delivery task per transaction
+def test_the_outbox_is_the_queue_and_the_worker_loop_delivers(resident):
     before = DBTaskResult.objects.count()
-    callbacks[0]()
-    assert DBTaskResult.objects.count() == before + 1
+    with transaction.atomic():
+        services.notify(recipients=[resident], kind="test.a", title="a", dedupe="test:c1")
+        services.notify(recipients=[resident], kind="test.b", title="b", dedupe="test:c2")
+    assert DBTaskResult.objects.count() == before  # no task row: the worker polls the rows
     tasks_worker.drain()
     assert set(rows("test:c").values_list("status", flat=True)) == {"sent"}
 
@@ -104,12 +101,11 @@ def test_log_channel_writes_what_it_would_send(resident, caplog):
     assert any("[sms]" in r.message and "电线下垂" in r.message for r in caplog.records)
 
 
-def test_sweep_task_is_registered():
+def test_the_outbox_poller_is_registered():
     from zhili.core import periodic
-    from zhili.notifications.tasks import notifications_sweep
 
     periodic.load_all()
-    assert notifications_sweep.module_path in periodic.REGISTRY
+    assert "zhili.notifications.tasks.notifications_poll" in periodic.POLLERS
 
 
 # -- my notifications API ----------------------------------------------------------
