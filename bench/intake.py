@@ -88,7 +88,7 @@ def log(*args):
 
 def env() -> dict:
     return dict(os.environ, ZHILI_DATA_DIR=str(OUT), ZHILI_DATABASE_URL=f"{PG}/{DB}",
-                ZHILI_DEMO_CASES="0", ZHILI_LOG_LEVEL="WARNING", ZHILI_DB_CONN_MAX_AGE="600",
+                ZHILI_DEMO_CASES="0", ZHILI_LOG_LEVEL="WARNING",
                 DJANGO_SETTINGS_MODULE="bench_intake_settings",
                 PYTHONPATH=os.pathsep.join([str(OUT), str(ROOT / "src")]))
 

@@ -78,7 +78,9 @@ class User(AbstractUser):
     def active_assignments(self) -> list[RoleAssignment]:
         if "_assignments" not in self.__dict__:
             self.__dict__["_assignments"] = list(
+                # Not the area's outline: a district's runs to hundreds of kB.
                 self.role_assignments.select_related("area", "department")
+                .defer("area__geometry")
             )
         return self.__dict__["_assignments"]
 

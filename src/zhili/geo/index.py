@@ -244,6 +244,7 @@ class Located:
     street: Place | None
     district: Place | None
     path: str
+    grid_id: int | None = None  # the grid's row id (absent when located by scan)
 
     def as_dict(self) -> dict:
         return {level: (getattr(self, level).as_dict() if getattr(self, level) else None)
@@ -259,18 +260,19 @@ class LocateIndex:
         geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else []
         self.raster = GridRaster(geoms)
         self.located: list[Located] = []
-        for code, name, name_en, path, _ in rows:
+        for code, name, name_en, path, _, grid_id in rows:
             parts = path.strip("/").split("/")
             # path: city/district/street/community/grid, each a trimmed code.
             up = [ancestors.get("/".join(parts[: d + 1]) + "/") for d in (1, 2, 3)]
-            self.located.append(Located(Place(code, name, name_en), up[2], up[1], up[0], path))
+            self.located.append(Located(Place(code, name, name_en), up[2], up[1], up[0], path,
+                                        grid_id))
 
     @classmethod
     def from_database(cls, version: int) -> LocateIndex:
         from zhili.geo.models import AreaNode, Level
 
         rows = list(AreaNode.objects.filter(level=Level.GRID).order_by("code")
-                    .values_list("code", "name", "name_en", "path", "geometry"))
+                    .values_list("code", "name", "name_en", "path", "geometry", "id"))
         ancestors = {path: Place(code, name, name_en) for code, name, name_en, path in
                      AreaNode.objects.exclude(level=Level.GRID)
                      .values_list("code", "name", "name_en", "path")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import shapely
 from django.db import connection, transaction
 from django.db.models import F
@@ -20,7 +22,10 @@ def boundary_version_bump() -> None:
     """Tell every process its spatial index is stale (checked on the next lookup)."""
     updated = BoundaryVersion.objects.filter(pk=1).update(version=F("version") + 1)
     if not updated:
-        BoundaryVersion.objects.create(pk=1, version=1)
+        # A new (or emptied and reloaded) database starts from the clock, not
+        # from 1: a process whose index came from an earlier database under
+        # version 1 must not take the new grids for its own.
+        BoundaryVersion.objects.create(pk=1, version=time.time_ns() // 1_000_000)
     index.mark_stale()  # this process need not wait for the next periodic check
 
 

@@ -120,8 +120,8 @@ def body_doc(schema, *, photos: bool) -> dict:
 
 def case_out(request, case, *, timeline: bool = True, tasks: bool = True):
     actor = request.user
-    staff = actor.has_perm_in(VIEW, case.area_path) if actor.is_authenticated else False
-    if not case.anonymous and (staff or case.reporter_id == actor.pk):
+    if not case.anonymous and actor.is_authenticated and (
+            case.reporter_id == actor.pk or actor.has_perm_in(VIEW, case.area_path)):
         case.shown_reporter = (case.reporter.display_name or case.reporter.get_username()) \
             if case.reporter else None
         case.shown_contact_name = case.contact_name

@@ -49,12 +49,25 @@ def locate_case_point(lon, lat, crs: str = "wgs84") -> tuple[AreaNode, float, fl
     located = index.locate(wlon, wlat)
     if located is None:
         raise OutsideCity(f"No grid of the city holds ({wlon:.6f}, {wlat:.6f}).")
-    # Read the row each time (one indexed lookup): a cached row could outlive a
-    # regenerated city, whose grids get new ids under the same boundary version.
-    grid = AreaNode.objects.defer("geometry").filter(code=located.grid.code).first()
-    if grid is None:  # the index is a second stale; the next lookup rebuilds it
-        raise OutsideCity("The boundaries changed while locating; try again.")
+    # The grid as a row with only these fields loaded (any other loads on use):
+    # the index holds them, so intake need not read the row. Its id is as fresh
+    # as the index, which follows the boundary version.
+    grid = AreaNode.from_db(
+        AreaNode.objects.db, ["id", "code", "level", "name", "name_en", "path"],
+        [located.grid_id, located.grid.code, "grid", located.grid.name, located.grid.name_en,
+         located.path])
     return grid, wlon, wlat
+
+
+def grid_gone(grid: AreaNode) -> bool:
+    """Whether a located grid's row is gone: the city was regenerated after this
+    process's index was built. The index is then rebuilt on the next lookup."""
+    from zhili.geo.index import mark_stale
+
+    if AreaNode.objects.filter(pk=grid.pk).exists():
+        return False
+    mark_stale()
+    return True
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -106,9 +106,13 @@ class Channel(models.TextChoices):
 
 
 class Case(AreaScopedModel):
-    tracking_no = models.CharField(max_length=24, unique=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
-    is_dispute = models.BooleanField(default=False, db_index=True)
+    # Every index below is paid for on each intake: only those a query uses are
+    # kept, and none twice (see Meta.indexes; docs/governance.md, "Indexes").
+    area_path = models.CharField(max_length=96, editable=False)  # indexed in Meta
+    tracking_no = models.CharField(max_length=24)  # unique in Meta, without a LIKE index
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases",
+                                 db_index=False)  # case_category_recent leads with it
+    is_dispute = models.BooleanField(default=False)
     description = models.TextField(max_length=2000)
     address = models.CharField(max_length=200, blank=True)
     lon = models.FloatField()  # WGS84, converted from GCJ-02 at intake when needed
@@ -125,10 +129,9 @@ class Case(AreaScopedModel):
     media_url = models.URLField(max_length=500, blank=True)
     attributes = models.JSONField(default=dict, blank=True)  # category-specific answers
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REPORTED,
-                              db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REPORTED)
     step = models.CharField(max_length=8, choices=Step.choices, default=Step.ACCEPT, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(null=True, blank=True)
     # When the periodic sweep next escalates this case if it is still open: the
     # step's due time at first, then `escalate_minutes` after each escalation.
     escalate_at = models.DateTimeField(null=True, blank=True)
@@ -139,13 +142,13 @@ class Case(AreaScopedModel):
     resolved_level = models.CharField(max_length=10, choices=Level.choices, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="duplicates")
+                                     related_name="duplicates", db_index=False)
     duplicate_confirmed = models.BooleanField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     reject_reason = models.CharField(max_length=500, blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.CharField(max_length=500, blank=True)
-    reopen_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    reopen_until = models.DateTimeField(null=True, blank=True)
     # Whether each step finished within its limit (None: not reached), and the
     # minutes from report to resolution: the figures aggregate these columns.
     accept_on_time = models.BooleanField(null=True, blank=True)
@@ -161,40 +164,49 @@ class Case(AreaScopedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every transition bumps it; a stale writer gets 409.
     version = models.PositiveIntegerField(default=1)
+    # The submission's Idempotency-Key and who sent it ("user:12", "open311:3",
+    # "warning:77"): a retry with the same pair returns this case. On the case
+    # itself, so intake writes one row fewer.
+    intake_key = models.CharField(max_length=128, blank=True, editable=False)
+    intake_scope = models.CharField(max_length=80, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             # A street operator's queue: an index range on the path, newest first.
-            models.Index(fields=["area_path", "-created_at"], name="case_area_recent"),
+            # varchar_pattern_ops: LIKE 'prefix%' uses it under any collation
+            # (PostgreSQL), and equality too.
+            models.Index(fields=["area_path", "-created_at"], name="case_area_path_recent",
+                         opclasses=["varchar_pattern_ops", "timestamptz_ops"]),
             # The open queue: its size is the backlog, not the city's history.
             # varchar_pattern_ops: LIKE 'prefix%' uses it under any collation (PostgreSQL).
             models.Index(fields=["area_path", "-created_at"], name="case_open_area_recent",
                          condition=Q(status__in=OPEN_STATUSES),
                          opclasses=["varchar_pattern_ops", "timestamptz_ops"]),
+            # Intake's duplicate check: open originals of one category in a band
+            # of latitude a few hundred metres wide (longitude filtered after).
+            models.Index(fields=["category", "lat"], name="case_open_nearby",
+                         condition=Q(status__in=OPEN_STATUSES, duplicate_of__isnull=True)),
+            # Partial: a new case has neither, so intake writes no entry here.
+            models.Index(fields=["duplicate_of"], name="case_duplicates",
+                         condition=Q(duplicate_of__isnull=False)),
+            models.Index(fields=["reopen_until"], name="case_reopen_until",
+                         condition=Q(reopen_until__isnull=False)),
             models.Index(fields=["escalate_at"], name="case_open_escalate",
                          condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["status", "due_at"], name="case_open_due"),
             models.Index(fields=["category", "created_at"], name="case_category_recent"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["tracking_no"], name="case_tracking_no_unique"),
+            # Key first: Open311's tokens/{id} looks a key up across its clients.
+            models.UniqueConstraint(fields=["intake_key", "intake_scope"],
+                                    condition=~Q(intake_key=""),
+                                    name="case_intake_key_unique"),
+        ]
 
     def __str__(self):
         return self.tracking_no
-
-
-class IntakeKey(models.Model):
-    """An Idempotency-Key seen at intake: a retried submission returns the first case."""
-
-    scope = models.CharField(max_length=80)  # who sent it: "user:12", "open311:3", "anon:<ip>"
-    key = models.CharField(max_length=128)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="unique_intake_key")]
-
-    def __str__(self):
-        return f"{self.scope}:{self.key}"
 
 
 class CaseEvent(models.Model):

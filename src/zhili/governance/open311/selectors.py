@@ -22,7 +22,6 @@ from zhili.governance.models import (
     Case,
     Category,
     DepartmentTask,
-    IntakeKey,
     Outcome,
     Status,
 )
@@ -160,10 +159,9 @@ def request_get(request_id: str) -> Case | None:
 
 def token_lookup(token: str) -> list[Case]:
     """Cases filed through Open311 with this Idempotency-Key (the token of a submission)."""
-    case_ids = (IntakeKey.objects.filter(scope__startswith="open311:", key=token)
-                .values_list("case_id", flat=True))
-    return list(Case.objects.filter(pk__in=list(case_ids[:10]), is_dispute=False)
-                .order_by("created_at").only("tracking_no"))
+    return list(Case.objects.filter(intake_key=token, intake_scope__startswith="open311:",
+                                    is_dispute=False)
+                .order_by("created_at").only("tracking_no")[:10])
 
 
 def open311_status(case: Case) -> str:

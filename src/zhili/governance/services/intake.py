@@ -13,17 +13,16 @@ from django.utils.translation import gettext as _
 from zhili.accounts.models import RoleAssignment
 from zhili.accounts.roles import Role
 from zhili.audit.services import audit_record
-from zhili.core.errors import invalid
+from zhili.core.errors import ApplicationError, Conflict, invalid
 from zhili.governance.catalogue import attributes_clean
 from zhili.governance.events import event_add, events_add
-from zhili.governance.location import degree_box, distance_m, locate_case_point
+from zhili.governance.location import degree_box, distance_m, grid_gone, locate_case_point
 from zhili.governance.models import (
     OPEN_STATUSES,
     Case,
     Category,
     Channel,
     DutyShift,
-    IntakeKey,
     Status,
     Step,
 )
@@ -54,45 +53,52 @@ def category_get(code) -> Category:
     return category
 
 
-def on_duty(grid, now) -> int | None:
-    """The user on duty on the grid now (local time), else its leader, else one of its workers."""
+def on_duty(grid, now):
+    """The user on duty on the grid now (local time), else its leader, else one of its
+    workers; None if the grid has nobody. The user comes with the row (the answer
+    names the assignee)."""
     local = timezone.localtime(now)
     weekday, moment = str(local.weekday()), local.time()
-    for shift in DutyShift.objects.filter(grid=grid, user__is_active=True).order_by("id"):
+    for shift in (DutyShift.objects.filter(grid=grid, user__is_active=True)
+                  .select_related("user").order_by("id")):
         if weekday not in shift.weekdays.split(","):
             continue
         start, end = shift.start_time, shift.end_time
         inside = start <= moment < end if start <= end else (moment >= start or moment < end)
         if inside:
-            return shift.user_id
-    staff = dict(RoleAssignment.objects.filter(area=grid, user__is_active=True,
-                                               role__in=(Role.GRID_LEADER, Role.GRID_WORKER))
-                 .order_by("-id").values_list("role", "user_id"))  # the first-assigned wins
+            return shift.user
+    staff = {}
+    for assignment in (RoleAssignment.objects.filter(
+            area=grid, user__is_active=True, role__in=(Role.GRID_LEADER, Role.GRID_WORKER))
+            .select_related("user").order_by("id")):
+        staff.setdefault(assignment.role, assignment.user)  # the first-assigned wins
     return staff.get(Role.GRID_LEADER) or staff.get(Role.GRID_WORKER)
 
 
 def probable_original(category: Category, lon: float, lat: float, now) -> Case | None:
-    """The nearest open case of the same category within its radius and window."""
+    """The nearest open case of the same category within its radius and window
+    (an index range on `case_open_nearby`; only the winner becomes a model)."""
     if category.is_dispute or not category.duplicate_radius_m:
         return None
     min_lon, min_lat, max_lon, max_lat = degree_box(lon, lat, category.duplicate_radius_m)
     since = now - timedelta(hours=category.duplicate_window_hours)
+    fields = ["id", "tracking_no", "area_path", "lon", "lat"]
     candidates = (Case.objects.filter(category=category, created_at__gte=since, created_at__lte=now,
                                       status__in=OPEN_STATUSES, duplicate_of__isnull=True,
                                       lon__gte=min_lon, lon__lte=max_lon,
                                       lat__gte=min_lat, lat__lte=max_lat)
-                  .only("id", "lon", "lat", "tracking_no", "assignee_id", "area_path")[:50])
+                  .order_by().values_list(*fields)[:50])
     best, best_distance = None, None
-    for case in candidates:
-        d = distance_m(lon, lat, case.lon, case.lat)
+    for row in candidates:
+        d = distance_m(lon, lat, row[3], row[4])
         if d <= category.duplicate_radius_m and (best is None or d < best_distance):
-            best, best_distance = case, d
-    return best
+            best, best_distance = row, d
+    return None if best is None else Case.from_db(Case.objects.db, fields, best)
 
 
 def dispatch_to_grid(case: Case, *, actor, now) -> None:
     """Automatic dispatch after a split duplicate: the on-duty worker, else the leader."""
-    case.assignee_id = on_duty(case.grid, now)
+    case.assignee = on_duty(case.grid, now)
     set_step(case, Step.ACCEPT, now, case.category.accept_minutes)
     event_add(case=case, kind="assigned", actor=actor, at=now,
               data={"assignee": case.assignee_id, "automatic": True})
@@ -120,9 +126,25 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
         scope = idempotency_scope or (f"user:{actor.pk}" if getattr(actor, "pk", None)
                                       else "system")
         scope = scope[:80]
-        known = IntakeKey.objects.select_related("case").filter(scope=scope, key=key).first()
+    # No look-up of the key first: a retry is rare, and the key's unique index
+    # refuses a second case at the case's INSERT. Only then, or when this attempt is
+    # refused (a category closed since the first one, say), is the key looked up.
+    try:
+        return _report(actor=actor, category=category, description=description, lon=lon,
+                       lat=lat, crs=crs, address=address, photos=photos, anonymous=anonymous,
+                       contact_name=contact_name, contact_phone=contact_phone, channel=channel,
+                       attributes=attributes, contact_email=contact_email,
+                       media_url=media_url, now=now, key=key, scope=scope), True
+    except (ApplicationError, IntegrityError):
+        known = Case.objects.filter(intake_key=key, intake_scope=scope).first() if key else None
         if known is not None:
-            return known.case, False
+            return known, False
+        raise
+
+
+def _report(*, actor, category, description, lon, lat, crs, address, photos, anonymous,
+            contact_name, contact_phone, channel, attributes, contact_email, media_url, now,
+            key, scope) -> Case:
     cat = category_get(category)
     text = text_clean(description, "description", limit=MAX_DESCRIPTION, required=True)
     address = text_clean(address, "address", limit=200)
@@ -156,28 +178,27 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
                            lat=wlat, grid=grid, channel=channel, anonymous=bool(anonymous),
                            contact_name=contact_name, contact_phone=contact_phone,
                            contact_email=contact_email, media_url=media_url,
-                           answers=answers, now=now, prepared=prepared, stored=stored)
-            if key:
-                IntakeKey.objects.create(scope=scope, key=key, case=case, created_at=now)
+                           answers=answers, now=now, prepared=prepared, stored=stored,
+                           key=key, scope=scope)
             audit_record(actor=actor, action="case.report", obj=case,
                          detail={"tracking_no": case.tracking_no, "category": cat.code,
                                  "channel": channel, "grid": grid.code,
                                  "duplicate_of": case.duplicate_of_id})
     except IntegrityError:
         files_discard(stored)
-        if key:  # a concurrent retry with the same key committed first
-            known = IntakeKey.objects.select_related("case").filter(scope=scope, key=key).first()
-            if known is not None:
-                return known.case, False
+        if grid_gone(grid):  # else: the key's retry, answered by the caller
+            raise Conflict(_("The city's boundaries changed while locating; try again.")) \
+                from None
         raise
     except BaseException:
         files_discard(stored)
         raise
-    return case, True
+    return case
 
 
 def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymous, contact_name,
-            contact_phone, contact_email, media_url, answers, now, prepared, stored) -> Case:
+            contact_phone, contact_email, media_url, answers, now, prepared, stored, key=None,
+            scope="") -> Case:
     reporter = actor if getattr(actor, "is_authenticated", False) else None
     case = Case(
         tracking_no=tracking_number(now), category=category, is_dispute=category.is_dispute,
@@ -185,7 +206,7 @@ def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymou
         channel=channel, reporter=reporter, anonymous=anonymous, contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email, media_url=media_url,
         attributes=answers, status=Status.REPORTED, created_at=now,
-        updated_at=now,
+        updated_at=now, intake_key=key or "", intake_scope=scope or "",
     )
     original = probable_original(category, lon, lat, now)
     if original is not None:
@@ -193,7 +214,7 @@ def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymou
         case.duplicate_of = original
         case.step, case.due_at, case.escalate_at = Step.NONE, None, None
     else:
-        case.assignee_id = on_duty(grid, now)
+        case.assignee = on_duty(grid, now)
         set_step(case, Step.ACCEPT, now, category.accept_minutes)
     case.save()
     if original is not None:

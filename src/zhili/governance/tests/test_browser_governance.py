@@ -174,7 +174,7 @@ def test_offline_report_is_kept_on_the_phone_and_sent_through_the_api(browser_pa
     waits in IndexedDB (photo included) and goes to POST /api/v1/governance/cases with its
     Idempotency-Key when the network returns."""
     from zhili.accounts.models import User
-    from zhili.governance.models import Case, IntakeKey
+    from zhili.governance.models import Case
 
     page = browser_page
     browser_login(page, "resident1")
@@ -205,6 +205,6 @@ def test_offline_report_is_kept_on_the_phone_and_sent_through_the_api(browser_pa
     resident = User.objects.get(username="resident1")
     assert case.reporter == resident and case.channel == "resident"
     assert case.photos.count() == 1
-    assert IntakeKey.objects.filter(case=case, scope=f"user:{resident.pk}").exists()
+    assert case.intake_key and case.intake_scope == f"user:{resident.pk}"
     assert case.tracking_no in page.locator("#outbox li.sent").inner_text()
     quiet(page)
