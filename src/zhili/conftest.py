@@ -52,6 +52,17 @@ def _seed():
     seed_demo(seed=1, log=lambda *_: None)
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_start_empty():
+    """Per-process caches must not carry one test's rows (rolled back since) into
+    the next."""
+    from zhili.governance.services.intake import category_cache_clear
+
+    category_cache_clear()
+    yield
+    category_cache_clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -84,6 +84,11 @@ class User(AbstractUser):
             )
         return self.__dict__["_assignments"]
 
+    def assignments_known(self, assignments: list[RoleAssignment]) -> None:
+        """Use these as the active assignments (the caller read them in its own query)."""
+        self.forget_cached_scope()
+        self.__dict__["_assignments"] = list(assignments)
+
     def roles(self) -> set[str]:
         return {a.role for a in self.active_assignments()}
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -26,6 +26,7 @@ from zhili.core import context
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+HEAD_SQL = "SELECT last_hash FROM audit_audithead WHERE id = %s"
 MAX_PROBLEMS = 10_000  # a wholesale rewrite would otherwise list millions
 
 
@@ -78,15 +79,21 @@ def _canonical_detail(detail: dict | None) -> dict:
     return json.loads(json.dumps(detail, default=str, ensure_ascii=False).replace("\\u0000", ""))
 
 
-def _locked_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=HEAD_ID).first()
-    if head is None:
+def _locked_head_hash() -> str:
+    """Lock the chain head and return its hash (every audited write passes here:
+    one short statement, not a compiled queryset)."""
+    # SQLite has no row locks; its writers are serialised by IMMEDIATE transactions.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(HEAD_SQL + lock, [HEAD_ID])
+        row = cursor.fetchone()
+    if row is None:
         # The migration creates the head; a flushed database may lack it.
         # INSERT … ON CONFLICT DO NOTHING: two racing writers create one row.
         AuditHead.objects.bulk_create([AuditHead(pk=HEAD_ID, last_hash=GENESIS)],
                                       ignore_conflicts=True)
-        head = AuditHead.objects.select_for_update().get(pk=HEAD_ID)
-    return head
+        return _locked_head_hash()
+    return row[0]
 
 
 def audit_record(
@@ -129,11 +136,11 @@ def audit_record(
     )
     # savepoint=False: a failed audit must fail the caller's whole transaction.
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
+        prev_hash = _locked_head_hash()
         # Stamped under the lock, so time order and chain order agree.
         entry.at = timezone.now()
-        entry.prev_hash = head.last_hash
-        entry.entry_hash = entry_digest(head.last_hash, hashed_fields(entry))
+        entry.prev_hash = prev_hash
+        entry.entry_hash = entry_digest(prev_hash, hashed_fields(entry))
         entry.save()  # a trigger (migration 0003) moves the head to this entry
     return entry
 

@@ -54,7 +54,12 @@ def reopen_days() -> int:
 def tracking_number(now) -> str:
     """`ZL` + local date + 8 random characters: unguessable, readable over the phone."""
     day = timezone.localtime(now).strftime("%y%m%d")
-    return "ZL" + day + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    n, base = secrets.randbelow(len(TRACKING_ALPHABET) ** 8), len(TRACKING_ALPHABET)
+    chars = []
+    for _digit in range(8):  # one draw from the system's randomness, read as 8 digits
+        n, digit = divmod(n, base)
+        chars.append(TRACKING_ALPHABET[digit])
+    return "ZL" + day + "".join(chars)
 
 
 def text_clean(value, field: str, *, limit: int, required: bool = False) -> str:

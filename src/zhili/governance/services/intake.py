@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -41,15 +42,31 @@ MAX_DESCRIPTION = 2000
 MAX_KEY = 128
 
 
+# Categories (a few dozen) change in admin a few times a year and every intake
+# reads one: each process keeps the active ones for CATEGORY_TTL seconds. An
+# edit clears this process's copy at once (post_save/post_delete, apps.py);
+# other processes see it within the TTL.
+CATEGORY_TTL = 60.0
+_categories: dict[str, tuple[float, Category]] = {}
+
+
+def category_cache_clear(**_) -> None:
+    _categories.clear()
+
+
 def category_get(code) -> Category:
-    """An active category by code; 422 `category` otherwise (read each time: an
-    in-process cache would outlive an edit in admin or a reseeded database)."""
+    """An active category by code; 422 `category` otherwise."""
     if not code or not isinstance(code, str):
         raise invalid("category", _("required"))
+    moment = time.monotonic()
+    hit = _categories.get(code)
+    if hit is not None and moment - hit[0] < CATEGORY_TTL:
+        return hit[1]
     category = Category.objects.select_related("lead_department").filter(code=code,
                                                                          active=True).first()
     if category is None:
         raise invalid("category", _("unknown or inactive category %(code)r") % {"code": code[:48]})
+    _categories[code] = (moment, category)
     return category
 
 
@@ -186,6 +203,7 @@ def _report(*, actor, category, description, lon, lat, crs, address, photos, ano
                                  "duplicate_of": case.duplicate_of_id})
     except IntegrityError:
         files_discard(stored)
+        category_cache_clear()  # in case the category went with a reloaded database
         if grid_gone(grid):  # else: the key's retry, answered by the caller
             raise Conflict(_("The city's boundaries changed while locating; try again.")) \
                 from None
