@@ -93,7 +93,8 @@ INSERT INTO governance_case (
     area_path, tracking_no, category_id, is_dispute, description, address, lon, lat, grid_id,
     channel, anonymous, contact_name, contact_phone, contact_email, media_url, attributes,
     status, step, due_at, escalate_at, current_level, highest_level, resolved_level, outcome,
-    reject_reason, rating_comment, created_at, updated_at, closed_at, resolved_at, version)
+    reject_reason, rating_comment, created_at, updated_at, closed_at, resolved_at, version,
+    intake_key, intake_scope)
 SELECT g.paths[k], 'B' || lpad(i::text, 12, '0'), c.ids[1 + (i %% c.n)], false,
        'bench case', '', 106.5, 29.5, g.ids[k], 'resident', false, '', '', '', '', '{}',
        CASE WHEN open THEN (ARRAY['reported','accepted','dispatched','on_site'])[1 + i %% 4]
@@ -104,7 +105,7 @@ SELECT g.paths[k], 'B' || lpad(i::text, 12, '0'), c.ids[1 + (i %% c.n)], false,
        'grid', 'grid', CASE WHEN open THEN '' ELSE 'grid' END,
        CASE WHEN open THEN '' ELSE 'fixed' END, '', '', at, at,
        CASE WHEN open THEN NULL ELSE at + interval '1 day' END,
-       CASE WHEN open THEN NULL ELSE at + interval '1 day' END, 1
+       CASE WHEN open THEN NULL ELSE at + interval '1 day' END, 1, '', ''
 FROM g, c, LATERAL (
     SELECT i, 1 + ((i::bigint * 2654435761) %% g.n)::int AS k, i <= %(open)s AS open,
            CASE WHEN i <= %(open)s
@@ -144,7 +145,8 @@ def secondary_indexes() -> list[tuple[str, str]]:
 
 def indexes_ensure() -> None:
     for _name, definition in secondary_indexes():
-        execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        # Partial unique constraints are plain unique indexes on PostgreSQL.
+        execute(definition.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
 
 
 def execute(sql: str) -> None:
