@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,25 +92,44 @@ def on_duty(grid, now):
     return staff.get(Role.GRID_LEADER) or staff.get(Role.GRID_WORKER)
 
 
-def probable_original(category: Category, lon: float, lat: float, now) -> Case | None:
-    """The nearest open case of the same category within its radius and window
-    (an index range on `case_open_nearby`; only the winner becomes a model)."""
-    if category.is_dispute or not category.duplicate_radius_m:
-        return None
+# The duplicate search runs on every intake, and compiling it from a queryset
+# costs Django about four times what running it costs PostgreSQL: it is
+# written out once. Same rows as Case.objects.filter(category=…, status__in=
+# OPEN_STATUSES, duplicate_of__isnull=True, lat/lon in the box, created_at in
+# the window)[:50]; an index range on `case_open_nearby`.
+NEARBY_FIELDS = ["id", "tracking_no", "area_path", "lon", "lat"]
+NEARBY_SQL = (
+    f"SELECT {', '.join(NEARBY_FIELDS)} FROM governance_case WHERE category_id = %s "
+    f"AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) AND duplicate_of_id IS NULL "
+    "AND lat >= %s AND lat <= %s AND lon >= %s AND lon <= %s "
+    "AND created_at >= %s AND created_at <= %s LIMIT 50"
+)
+
+
+def nearby_candidates(category: Category, lon: float, lat: float, now) -> list[tuple]:
+    """Rows (NEARBY_FIELDS) of open, unlinked cases of the category in the box around
+    the point that holds its duplicate radius, reported within its window."""
     min_lon, min_lat, max_lon, max_lat = degree_box(lon, lat, category.duplicate_radius_m)
     since = now - timedelta(hours=category.duplicate_window_hours)
-    fields = ["id", "tracking_no", "area_path", "lon", "lat"]
-    candidates = (Case.objects.filter(category=category, created_at__gte=since, created_at__lte=now,
-                                      status__in=OPEN_STATUSES, duplicate_of__isnull=True,
-                                      lon__gte=min_lon, lon__lte=max_lon,
-                                      lat__gte=min_lat, lat__lte=max_lat)
-                  .order_by().values_list(*fields)[:50])
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(NEARBY_SQL, [category.pk, *OPEN_STATUSES, min_lat, max_lat, min_lon,
+                                    max_lon, ops.adapt_datetimefield_value(since),
+                                    ops.adapt_datetimefield_value(now)])
+        return cursor.fetchall()
+
+
+def probable_original(category: Category, lon: float, lat: float, now) -> Case | None:
+    """The nearest open case of the same category within its radius and window
+    (only the winner becomes a model)."""
+    if category.is_dispute or not category.duplicate_radius_m:
+        return None
     best, best_distance = None, None
-    for row in candidates:
+    for row in nearby_candidates(category, lon, lat, now):
         d = distance_m(lon, lat, row[3], row[4])
         if d <= category.duplicate_radius_m and (best is None or d < best_distance):
             best, best_distance = row, d
-    return None if best is None else Case.from_db(Case.objects.db, fields, best)
+    return None if best is None else Case.from_db(Case.objects.db, NEARBY_FIELDS, best)
 
 
 def dispatch_to_grid(case: Case, *, actor, now) -> None:

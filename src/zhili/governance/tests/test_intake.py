@@ -100,6 +100,34 @@ def test_idempotency_key_returns_the_first_case(categories, grid, resident, now)
     assert created_other and other.pk != first.pk
 
 
+def test_the_written_out_duplicate_search_finds_what_the_orm_finds(report, grid, now):
+    from zhili.governance.location import degree_box
+    from zhili.governance.models import OPEN_STATUSES
+    from zhili.governance.services.intake import nearby_candidates
+
+    closed = report(category="garbage", at=now - timedelta(hours=2))
+    Case.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    first = report(category="garbage", at=now - timedelta(hours=1))
+    second = report(category="garbage", at=now)
+    assert second.duplicate_of_id == first.pk  # linked: not a candidate
+    report(category="noise", at=now)  # another category
+    category = Category.objects.get(code="garbage")
+    seen = {}
+    for moment in (now, now + timedelta(hours=category.duplicate_window_hours + 1)):
+        box = degree_box(grid.centre_lon, grid.centre_lat, category.duplicate_radius_m)
+        orm = set(Case.objects.filter(
+            category=category, status__in=OPEN_STATUSES, duplicate_of__isnull=True,
+            lon__gte=box[0], lat__gte=box[1], lon__lte=box[2], lat__lte=box[3],
+            created_at__gte=moment - timedelta(hours=category.duplicate_window_hours),
+            created_at__lte=moment).values_list("pk", flat=True))
+        found = {row[0] for row in nearby_candidates(category, grid.centre_lon,
+                                                     grid.centre_lat, moment)}
+        assert found == orm
+        seen[moment] = found
+    assert seen[now] == {first.pk}  # not its duplicate, the other category or the closed one
+    assert not seen[max(seen)]  # after the window
+
+
 def test_a_category_saved_in_admin_reaches_intake_at_once(categories, grid, resident):
     kwargs = dict(actor=resident, category="garbage", description="垃圾", lon=grid.centre_lon,
                   lat=grid.centre_lat)
