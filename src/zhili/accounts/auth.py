@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
 from zhili.accounts.models import ApiToken, Department, RoleAssignment
+from zhili.core.rows import instance_from_row
 
 # last_used_at is refreshed at most this often, so a busy token is not a hot row.
 LAST_USED_GRANULARITY_SECONDS = 300
@@ -25,13 +26,12 @@ ROLE_FIELDS = ("id", "role", "area_id", "area_path", "department_id")
 
 def _assignment(user, row) -> RoleAssignment:
     """A RoleAssignment from the joined columns (its area loads if asked for)."""
-    assignment = RoleAssignment.from_db(
-        RoleAssignment.objects.db, ["user_id", *ROLE_FIELDS],
-        [user.pk, *(getattr(row, f"ra_{f}") for f in ROLE_FIELDS)])
+    assignment = instance_from_row(RoleAssignment, {
+        "user_id": user.pk, **{f: getattr(row, f"ra_{f}") for f in ROLE_FIELDS}})
     assignment.user = user
     if row.ra_department_id is not None:
-        assignment.department = Department.from_db(
-            Department.objects.db, ["id", "code"], [row.ra_department_id, row.ra_department_code])
+        assignment.department = instance_from_row(
+            Department, {"id": row.ra_department_id, "code": row.ra_department_code})
     return assignment
 
 

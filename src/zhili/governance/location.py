@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from zhili.core.errors import FieldError, OutsideCity, ValidationFailed
+from zhili.core.rows import instance_from_row
 from zhili.geo.coords import CRS_CHOICES, to_wgs84
 from zhili.geo.models import AreaNode
 
@@ -52,10 +53,9 @@ def locate_case_point(lon, lat, crs: str = "wgs84") -> tuple[AreaNode, float, fl
     # The grid as a row with only these fields loaded (any other loads on use):
     # the index holds them, so intake need not read the row. Its id is as fresh
     # as the index, which follows the boundary version.
-    grid = AreaNode.from_db(
-        AreaNode.objects.db, ["id", "code", "level", "name", "name_en", "path"],
-        [located.grid_id, located.grid.code, "grid", located.grid.name, located.grid.name_en,
-         located.path])
+    grid = instance_from_row(AreaNode, {
+        "id": located.grid_id, "code": located.grid.code, "level": "grid",
+        "name": located.grid.name, "name_en": located.grid.name_en, "path": located.path})
     return grid, wlon, wlat
 
 

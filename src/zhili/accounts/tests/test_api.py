@@ -319,3 +319,26 @@ def test_users_query_count(api, bearer, city_admin, django_assert_max_num_querie
     with django_assert_max_num_queries(7):
         body = api.get("/accounts/users", headers=headers, page_size=100).json()
     assert len(body["items"]) >= 13
+
+
+def test_bearer_auth_reads_the_roles_with_the_token(department_officer, django_assert_num_queries):
+    """One query brings the token, its user and the user's role assignments, each
+    field in its place."""
+    from django.test import RequestFactory
+
+    from zhili.accounts.auth import BearerToken
+    from zhili.accounts.models import RoleAssignment
+
+    stored = list(RoleAssignment.objects.filter(user=department_officer)
+                  .select_related("department").order_by("id"))
+    _, raw = token_create(user=department_officer, name="t")
+    BearerToken().authenticate(RequestFactory().get("/"), raw)  # stamps last_used_at
+    with django_assert_num_queries(1):
+        user = BearerToken().authenticate(RequestFactory().get("/"), raw)
+        got = [(a.pk, a.user_id, a.role, a.area_id, a.area_path, a.department_id)
+               for a in user.active_assignments()]
+        departments = user.departments()
+    assert user.pk == department_officer.pk and stored
+    assert got == [(a.pk, a.user_id, a.role, a.area_id, a.area_path, a.department_id)
+                   for a in stored]
+    assert departments == {a.department.code for a in stored if a.department_id}

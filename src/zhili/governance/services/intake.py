@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import time as dtime
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,10 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhili.accounts.models import RoleAssignment
+from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
 from zhili.audit.services import audit_record
 from zhili.core.errors import ApplicationError, Conflict, invalid
+from zhili.core.rows import instance_from_row
 from zhili.governance.catalogue import attributes_clean
 from zhili.governance.events import event_add, events_add
 from zhili.governance.location import degree_box, distance_m, grid_gone, locate_case_point
@@ -23,7 +25,6 @@ from zhili.governance.models import (
     Case,
     Category,
     Channel,
-    DutyShift,
     Status,
     Step,
 )
@@ -70,20 +71,46 @@ def category_get(code) -> Category:
     return category
 
 
+# Every dispatched intake reads its grid's roster: written out once, like the
+# duplicate search below (a test checks it against the ORM). The user comes
+# with only the fields an answer names; any other loads on use.
+ROSTER_USER_FIELDS = ["id", "username", "first_name", "last_name", "display_name"]
+ROSTER_SQL = (
+    "SELECT s.weekdays, s.start_time, s.end_time, "
+    f"{', '.join('u.' + f for f in ROSTER_USER_FIELDS)} FROM governance_dutyshift s "
+    "JOIN accounts_user u ON u.id = s.user_id WHERE s.grid_id = %s AND u.is_active "
+    "ORDER BY s.id"
+)
+
+
+def _time(value) -> dtime:
+    return value if isinstance(value, dtime) else dtime.fromisoformat(value)  # SQLite: text
+
+
+def roster_shifts(grid) -> list[tuple[set[str], dtime, dtime, User]]:
+    """(weekdays, start, end, user) of the grid's shifts held by active users, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(ROSTER_SQL, [grid.pk])
+        rows = cursor.fetchall()
+    shifts = []
+    for weekdays, start, end, *user in rows:
+        user = instance_from_row(User, {**dict(zip(ROSTER_USER_FIELDS, user, strict=True)),
+                                        "is_active": True})
+        shifts.append((set(weekdays.split(",")), _time(start), _time(end), user))
+    return shifts
+
+
 def on_duty(grid, now):
     """The user on duty on the grid now (local time), else its leader, else one of its
-    workers; None if the grid has nobody. The user comes with the row (the answer
-    names the assignee)."""
+    workers; None if the grid has nobody."""
     local = timezone.localtime(now)
     weekday, moment = str(local.weekday()), local.time()
-    for shift in (DutyShift.objects.filter(grid=grid, user__is_active=True)
-                  .select_related("user").order_by("id")):
-        if weekday not in shift.weekdays.split(","):
+    for weekdays, start, end, user in roster_shifts(grid):
+        if weekday not in weekdays:
             continue
-        start, end = shift.start_time, shift.end_time
         inside = start <= moment < end if start <= end else (moment >= start or moment < end)
         if inside:
-            return shift.user
+            return user
     staff = {}
     for assignment in (RoleAssignment.objects.filter(
             area=grid, user__is_active=True, role__in=(Role.GRID_LEADER, Role.GRID_WORKER))
@@ -129,7 +156,7 @@ def probable_original(category: Category, lon: float, lat: float, now) -> Case |
         d = distance_m(lon, lat, row[3], row[4])
         if d <= category.duplicate_radius_m and (best is None or d < best_distance):
             best, best_distance = row, d
-    return None if best is None else Case.from_db(Case.objects.db, NEARBY_FIELDS, best)
+    return None if best is None else instance_from_row(Case, dict(zip(NEARBY_FIELDS, best, strict=True)))
 
 
 def dispatch_to_grid(case: Case, *, actor, now) -> None:

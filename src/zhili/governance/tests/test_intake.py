@@ -110,6 +110,11 @@ def test_the_written_out_duplicate_search_finds_what_the_orm_finds(report, grid,
     first = report(category="garbage", at=now - timedelta(hours=1))
     second = report(category="garbage", at=now)
     assert second.duplicate_of_id == first.pk  # linked: not a candidate
+    # The original the intake built from its row is the real one, field by field.
+    assert second.duplicate_of.tracking_no == first.tracking_no
+    assert second.duplicate_of.area_path == first.area_path
+    linked = CaseEvent.objects.get(case=second, kind="duplicate_linked")
+    assert linked.data == {"original": first.tracking_no, "original_id": first.pk}
     report(category="noise", at=now)  # another category
     category = Category.objects.get(code="garbage")
     seen = {}
@@ -126,6 +131,24 @@ def test_the_written_out_duplicate_search_finds_what_the_orm_finds(report, grid,
         seen[moment] = found
     assert seen[now] == {first.pk}  # not its duplicate, the other category or the closed one
     assert not seen[max(seen)]  # after the window
+
+
+def test_the_written_out_roster_reads_what_the_orm_reads(grid, grid_worker):
+    from zhili.accounts.models import User
+    from zhili.governance.models import DutyShift
+    from zhili.governance.services.intake import roster_shifts
+
+    leader = User.objects.get(username="leader1")
+    services.duty_shift_set(actor=None, grid=grid, user=leader, weekdays="5,6",
+                            start=time(22, 0), end=time(6, 0))
+    gone = User.objects.create(username="gone-worker", is_active=False)
+    DutyShift.objects.create(grid=grid, user=gone, start_time=time(0, 0), end_time=time(1, 0))
+    orm = [(set(s.weekdays.split(",")), s.start_time, s.end_time, s.user_id)
+           for s in DutyShift.objects.filter(grid=grid, user__is_active=True).order_by("id")]
+    found = [(days, start, end, user.pk) for days, start, end, user in roster_shifts(grid)]
+    assert found == orm and len(found) >= 2
+    assert all(user.display_name == User.objects.get(pk=user.pk).display_name
+               for *_, user in roster_shifts(grid))
 
 
 def test_a_category_saved_in_admin_reaches_intake_at_once(categories, grid, resident):
