@@ -458,8 +458,10 @@ def test_get_requests_filters(client, categories, grid, grid_worker, fmt):
     assert road.tracking_no in opened and cover.tracking_no not in opened
     both = listed(status="open,closed")
     assert {road.tracking_no, cover.tracking_no} <= set(both)
-    window = listed(start_date=(now - timedelta(days=4)).date().isoformat(),
-                    end_date=(now - timedelta(days=3)).date().isoformat())
+    # Dates are the city's local days (Asia/Shanghai), not UTC ones: between
+    # 16:00 and 24:00 UTC the two differ.
+    window = listed(start_date=timezone.localdate(now - timedelta(days=4)).isoformat(),
+                    end_date=timezone.localdate(now - timedelta(days=3)).isoformat())
     assert road.tracking_no in window and cover.tracking_no not in window
 
 
