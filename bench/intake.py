@@ -48,8 +48,8 @@ OUT = ROOT / "bench" / "out" / "intake"
 PG = os.environ.get("ZHILI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DB = "zhili_bench_intake"
 HOST, PORT = "127.0.0.1", 8765
-MAX_REQUESTS = 200_000
-ERRORS: list[str] = []  # the first few error answers, for the log  # a hard bound on the whole run, whatever the options say
+MAX_REQUESTS = 200_000  # a hard bound on the whole run, whatever the options say
+ERRORS: list[str] = []  # the first few error answers, for the log
 sys.path.insert(0, str(ROOT / "bench"))
 
 URLS_MODULE = '''

@@ -56,8 +56,15 @@ def run_pollers() -> int:
     return sum(int(fn() or 0) for fn in POLLERS.values())
 
 
+_loaded = False
+
+
 def load_all() -> None:
-    """Import every app's tasks module so its sweeps register."""
+    """Import every app's tasks module so its sweeps and pollers register (once per
+    process: `drain()` calls this on every worker loop)."""
+    global _loaded
+    if _loaded:
+        return
     import importlib
     import importlib.util
 
@@ -67,6 +74,7 @@ def load_all() -> None:
         module = f"{config.name}.tasks"
         if config.name.startswith("zhili.") and importlib.util.find_spec(module):
             importlib.import_module(module)
+    _loaded = True
 
 
 def enqueue_due(now: datetime | None = None) -> list[str]:
