@@ -36,7 +36,12 @@ class ZhiliAPI(NinjaAPI):
         problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
+                # ninja keys its own responses by int and openapi_extra's by str:
+                # one JSON object with "200" twice, which Swagger UI refuses to read.
+                responses = {}
+                for code, response in operation.get("responses", {}).items():
+                    responses[str(code)] = {**responses.get(str(code), {}), **response}
+                operation["responses"] = responses
                 for code, response in responses.items():
                     content = response.get("content", {})
                     if str(code).startswith("4") and "application/json" in content:

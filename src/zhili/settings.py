@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from zhili.core.conf import env_bool, env_list, load_or_create_secret
+from zhili.core.conf import env_bool, env_list, load_or_create_secret, origin_of
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("ZHILI_DATA_DIR", Path.cwd() / "var")).resolve()
@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "js_lib_htmx",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
+    "csp",
     "zhili.core",
     "zhili.geo",
     "zhili.accounts",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "zhili.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,9 +127,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env_bool("ZHILI_HTTPS", False):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers then refuse plain HTTP to this host for a year (HSTS).
+    SECURE_HSTS_SECONDS = int(os.environ.get("ZHILI_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ZHILI_HSTS_SUBDOMAINS", False)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -161,6 +169,29 @@ ZHILI_TILE_URL = os.environ.get("ZHILI_TILE_URL", "")
 ZHILI_TILE_ATTRIBUTION = os.environ.get("ZHILI_TILE_ATTRIBUTION", "")
 # The CRS the configured tiles are drawn in: wgs84 (Tianditu) or gcj02 (AMap, Tencent).
 ZHILI_TILE_CRS = os.environ.get("ZHILI_TILE_CRS", "wgs84")
+
+# Content-Security-Policy on every response: pages load scripts, styles, fonts
+# and data from this host only (closed networks; and an injected <script> or
+# an inline handler does not run). Styles allow inline `style` attributes
+# (bar widths, Leaflet's positioning); scripts do not. Map tiles from a
+# configured tile server are the one outside origin, and only as images.
+_tile_origin = origin_of(ZHILI_TILE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"] + ([_tile_origin] if _tile_origin else []),
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Notification channels: in-app always; SMS/WeChat adapters are configured
 # backends (the demo logs what it would send).

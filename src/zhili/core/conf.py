@@ -39,3 +39,19 @@ def load_or_create_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def origin_of(url_template: str) -> str:
+    """The CSP source for a tile URL template (`https://t{s}.host/{z}/{x}/{y}.png`
+    → `https://*.host`), or "" for none or a relative URL (this host)."""
+    from urllib.parse import urlsplit
+
+    if not url_template or "://" not in url_template:
+        return ""
+    parts = urlsplit(url_template.replace("{", "%7B").replace("}", "%7D"))
+    labels = parts.netloc.split(".")
+    if "%7B" in labels[0]:
+        labels[0] = "*"  # a subdomain placeholder: any subdomain of that host
+    if any("%7B" in label for label in labels):
+        return f"{parts.scheme}:"  # a placeholder deeper in the host: that scheme
+    return f"{parts.scheme}://{'.'.join(labels)}"
