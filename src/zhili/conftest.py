@@ -262,6 +262,21 @@ def browser_page(chromium, live_server, reseed_after):
     context.close()
 
 
+def wait_for_js(page, expression: str, timeout: float = 15_000) -> None:
+    """Wait until a JavaScript expression is true in the page.
+
+    Playwright's `wait_for_function` evaluates its predicate with `eval`, which
+    the pages' Content-Security-Policy refuses (as it should); `evaluate` goes
+    through the DevTools protocol, which the policy does not govern."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f}s: {expression}")
+        page.wait_for_timeout(100)
+
+
 def browser_login(page, username: str, password: str | None = None) -> None:
     from zhili.core.seeding import DEMO_PASSWORD
 

@@ -16,7 +16,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from zhili.conftest import browser_login
+from zhili.conftest import browser_login, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,7 +90,7 @@ def test_report_accept_offline_resolve_rate_and_the_figures_update(browser_page,
     page.locator("fieldset[data-category=power-line-sagging]").wait_for(state="visible")
     page.select_option("#attr-power-line-sagging-hazard", "low")
     page.fill("#id_description", "电线垂到二楼窗口，有火花的声音")
-    page.wait_for_function("document.getElementById('pick-map').zhiliMap !== undefined")
+    wait_for_js(page, "document.getElementById('pick-map').zhiliMap !== undefined")
     point = page.evaluate(
         """([lat, lon]) => {
              const el = document.getElementById('pick-map');
@@ -128,7 +128,7 @@ def test_report_accept_offline_resolve_rate_and_the_figures_update(browser_page,
     assert case.status == "reported"
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.querySelector('#outbox [data-count]').textContent === '0'")
+    wait_for_js(page, "document.querySelector('#outbox [data-count]').textContent === '0'")
     case.refresh_from_db()
     assert case.status == "accepted" and case.assignee.username == "worker1"
     page.reload()
@@ -161,8 +161,8 @@ def test_report_accept_offline_resolve_rate_and_the_figures_update(browser_page,
     assert timezone.now() >= case.closed_at
 
     # 4. The street centre's page, never reloaded, shows the change (htmx polling).
-    centre.wait_for_function(
-        f"""() => Number(document.querySelector('[data-figure=total]').textContent) === {total_before + 1}
+    wait_for_js(
+        centre, f"""Number(document.querySelector('[data-figure=total]').textContent) === {total_before + 1}
              && Number(document.querySelector('[data-figure=rated]').textContent) === {rated_before + 1}""",
         timeout=40_000)
     quiet(centre, page)
@@ -180,26 +180,26 @@ def test_offline_report_is_kept_on_the_phone_and_sent_through_the_api(browser_pa
     browser_login(page, "resident1")
     page.goto("/governance/report/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_js(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # now through the worker, which keeps a copy of the page
     page.locator("#report-form").wait_for()
 
     page.context.set_offline(True)
     page.reload()  # no network: the kept page and the cached shell
-    page.wait_for_function("window.L !== undefined && window.ZhiliOutbox !== undefined")
+    wait_for_js(page, "window.L !== undefined && window.ZhiliOutbox !== undefined")
     page.select_option("#id_category", "manhole-cover")
     page.fill("#id_description", "井盖没了，离线上报")
     page.set_input_files("#id_photos", files=[
         {"name": "hole.png", "mimeType": "image/png", "buffer": png_bytes((90, 90, 90))}])
     page.click("#report-form button[type=submit]")
     page.locator("#queued").wait_for(state="visible")
-    page.wait_for_function("document.querySelector('#outbox [data-count]').textContent === '1'")
+    wait_for_js(page, "document.querySelector('#outbox [data-count]').textContent === '1'")
     assert not Case.objects.filter(description="井盖没了，离线上报").exists()
     assert page.input_value("#id_description") == ""  # the form is ready for the next one
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.querySelector('#outbox [data-count]').textContent === '0'")
+    wait_for_js(page, "document.querySelector('#outbox [data-count]').textContent === '0'")
     page.locator("#outbox li.sent").wait_for()
     case = Case.objects.get(description="井盖没了，离线上报")
     resident = User.objects.get(username="resident1")
