@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zhili.notifications",
     "zhili.governance",
     "zhili.bundles",
+    "zhili.warning",
 ]
 
 MIDDLEWARE = [
