@@ -148,6 +148,9 @@ class Reading(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sensor", "at"], name="reading_once")]
 
+    def __str__(self):
+        return f"{self.sensor_id} {self.at:%Y-%m-%d %H:%M:%S} {self.value}"
+
 
 class Rule(models.Model):
     """Thresholds for a sensor type, narrowed to a risk category or one risk point;
@@ -192,6 +195,9 @@ class SensorState(models.Model):
     silent = models.BooleanField(default=False)
     rejected = models.PositiveIntegerField(default=0)  # bad readings, counted per sensor
     late = models.PositiveIntegerField(default=0)      # stored, not evaluated
+
+    def __str__(self):
+        return f"{self.sensor_id} at level {self.level}"
 
 
 class Warning(AreaScopedModel):
@@ -257,3 +263,6 @@ class WarningEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.warning_id} {self.kind}"

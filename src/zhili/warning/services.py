@@ -47,7 +47,7 @@ def public_level() -> int:
 def warnings_apply(*, report, now) -> None:
     """Turn the rule engine's transitions into warnings (inside ingest's transaction)."""
     touched = []
-    for sensor, t, old, new, value in report.transitions:
+    for sensor, t, _old, new, value in report.transitions:
         at = datetime.fromtimestamp(t, UTC)
         condition = f"rule:{sensor.code}"
         warning = (Warning.objects.select_for_update()
