@@ -138,6 +138,7 @@ def _mount():
     from zhili.governance.api import router as governance_router
     from zhili.notifications.api import router as notifications_router
     from zhili.registry.api import router as registry_router
+    from zhili.warning.api import router as warning_router
 
     api.add_router("/geo", geo_router)
     api.add_router("/accounts", accounts_router)
@@ -146,6 +147,7 @@ def _mount():
     api.add_router("/bundles", bundles_router)
     api.add_router("/governance", governance_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/warning", warning_router)
 
 
 _mount()

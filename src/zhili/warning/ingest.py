@@ -174,6 +174,7 @@ def readings_ingest(*, readings: list[RawReading], now: datetime | None = None) 
             continue
         candidates[(sensor.id, moment)] = (sensor, value)
     if not candidates:
+        rejects_record(report.rejected_by_sensor)
         return report
 
     with transaction.atomic():
@@ -183,7 +184,21 @@ def readings_ingest(*, readings: list[RawReading], now: datetime | None = None) 
         if stored:
             _evaluate(stored, now, report)
             warnings_apply(report=report, now=now)
+        rejects_record(report.rejected_by_sensor)
     return report
+
+
+def rejects_record(by_sensor: dict) -> None:
+    """Add rejected readings to their known sensors' counters (unknown codes are
+    only reported: there is no row to count them on)."""
+    known = sensors_by_code(list(by_sensor))
+    for code, reasons in by_sensor.items():
+        if code in known:
+            SensorState.objects.bulk_create([SensorState(sensor_id=known[code].id,
+                                                         since=[None] * LEVELS)],
+                                            ignore_conflicts=True)
+            SensorState.objects.filter(sensor_id=known[code].id).update(
+                rejected=F("rejected") + sum(reasons.values()))
 
 
 def _store(candidates: dict, now: datetime) -> list[tuple[SensorInfo, datetime, float]]:

@@ -1,0 +1,161 @@
+"""The MQTT consumer behind `zhili ingest`: readings from the broker into the store.
+
+Topic `zhili/sensors/{sensor_code}/readings`, QoS 1, MQTT 5. Messages are
+taken in batches (up to `batch` messages or `window` seconds), ingested in one
+transaction, and acknowledged only after it commits (paho's manual_ack): a
+consumer killed at any moment leaves its unacknowledged messages with the
+broker, which sends them again; the store is idempotent on (sensor, time),
+so nothing is lost and nothing is stored twice.
+
+Two ways to run several consumers (docs/warning.md says which to pick):
+- one persistent session per consumer (`clean_start=False`, a stable client
+  id): messages wait at the broker while it is down;
+- a shared subscription (`--share GROUP`) splits the load; with Mosquitto a
+  member's share keeps going to its session while it is offline, so each
+  member must come back (run them under a supervisor).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db import InterfaceError, OperationalError, close_old_connections
+
+from zhili.warning.ingest import readings_ingest, rejects_record
+from zhili.warning.payloads import BadPayload, readings_from
+
+logger = logging.getLogger("zhili.ingest")
+TOPIC = "zhili/sensors/+/readings"
+SESSION_EXPIRY_S = 2 * 24 * 3600
+
+
+def sensor_of(topic: str) -> str | None:
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == "zhili" and parts[1] == "sensors" and parts[3] == "readings":
+        return parts[2] or None
+    return None
+
+
+def broker_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "tcp"):
+        raise ValueError(f"unsupported broker URL {url!r} (use mqtt://host:port)")
+    return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    late: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+    def line(self) -> str:
+        bad = sum(self.rejected.values())
+        return (f"{self.messages} messages, {self.stored} readings stored, {self.duplicates} "
+                f"duplicates, {self.late} late, {bad} rejected")
+
+
+class Consumer:
+    def __init__(self, *, url: str, client_id: str, share: str | None = None,
+                 batch: int = 500, window: float = 0.2, stop: threading.Event | None = None):
+        import paho.mqtt.client as mqtt
+
+        self.host, self.port = broker_address(url)
+        self.share = share
+        self.batch, self.window = batch, window
+        self.stop = stop or threading.Event()
+        self.inbox: queue.Queue = queue.Queue()
+        self.stats = Stats()
+        self.connected = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = lambda _c, _u, message: self.inbox.put(message)
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _properties):
+        if reason_code.is_failure:
+            logger.error("broker refused the connection: %s", reason_code)
+            return
+        topic = f"$share/{self.share}/{TOPIC}" if self.share else TOPIC
+        client.subscribe(topic, qos=1)
+        self.connected.set()
+        logger.info("subscribed to %s on %s:%s", topic, self.host, self.port)
+
+    def run(self) -> Stats:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        self.client.connect(self.host, self.port, keepalive=30, clean_start=False,
+                            properties=properties)
+        self.client.loop_start()
+        try:
+            while not self.stop.is_set():
+                messages = self._take()
+                if messages:
+                    self.handle(messages)
+        finally:
+            self.client.loop_stop()
+            self.client.disconnect()
+        return self.stats
+
+    def _take(self) -> list:
+        try:
+            first = self.inbox.get(timeout=0.5)
+        except queue.Empty:
+            return []
+        messages = [first]
+        deadline = time.monotonic() + self.window
+        while len(messages) < self.batch:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                messages.append(self.inbox.get(timeout=left))
+            except queue.Empty:
+                break
+        return messages
+
+    def handle(self, messages) -> None:
+        readings, bad = [], {}
+        for message in messages:
+            sensor = sensor_of(message.topic)
+            if sensor is None:
+                bad.setdefault(message.topic[:64], Counter())["topic is not zhili/sensors/ID/readings"] += 1
+                continue
+            try:
+                readings += readings_from(sensor, message.payload)
+            except BadPayload as exc:
+                bad.setdefault(sensor, Counter())[str(exc)[:120]] += 1
+        for attempt in range(1, 1_000_000):
+            try:
+                report = readings_ingest(readings=readings) if readings else None
+                if bad:
+                    rejects_record(bad)
+                break
+            except (OperationalError, InterfaceError) as exc:
+                # The database went away: keep the messages unacknowledged and retry;
+                # other sensors' messages wait with them rather than being dropped.
+                close_old_connections()
+                logger.warning("ingest failed (%s); retry %d", exc, attempt)
+                if self.stop.wait(min(30, 0.5 * attempt)):
+                    return  # stopping: the broker keeps the unacknowledged messages
+        for message in messages:
+            self.client.ack(message.mid, message.qos)
+        self.stats.messages += len(messages)
+        for reasons in bad.values():
+            self.stats.rejected.update(reasons)
+        if report is not None:
+            self.stats.stored += report.stored
+            self.stats.duplicates += report.duplicates
+            self.stats.late += report.late
+            self.stats.rejected.update(report.rejected)
