@@ -258,8 +258,10 @@ def _evaluate(stored, now, report: IngestReport) -> None:
             row = rows[local[sensor.id]]
             if row.last_t is not None and moment.timestamp() <= row.last_t:
                 late_by_sensor[sensor.id] += 1
-    changed = []
+    changed, resumed = [], []
     for i, row in enumerate(rows):
+        if row.silent and not state.silent[i]:
+            resumed.append((infos[i].code, datetime.fromtimestamp(float(state.last_t[i]), UTC)))
         since = [None if np.isnan(t) else float(t) for t in state.since[i]]
         last_t = None if np.isnan(state.last_t[i]) else float(state.last_t[i])
         last_x = None if np.isnan(state.last_x[i]) else float(state.last_x[i])
@@ -272,5 +274,9 @@ def _evaluate(stored, now, report: IngestReport) -> None:
         SensorState.objects.bulk_update(changed, ["level", "since", "last_t", "last_x", "silent"])
     for sensor_id, count in late_by_sensor.items():
         SensorState.objects.filter(sensor_id=sensor_id).update(late=F("late") + count)
+    from zhili.warning.services import sensor_resumed
+
+    for code, at in resumed:
+        sensor_resumed(sensor_code=code, at=at)
     report.transitions = [(infos[s], t, old, new, v)
                           for s, t, old, new, v in result.transitions.as_tuples()]

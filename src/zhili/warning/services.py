@@ -208,3 +208,67 @@ def sensor_register(*, actor, risk_point: RiskPoint, code: str, sensor_type: str
             interval_s=interval_s, key_hash=sensor_key_hash(key), area_path=risk_point.area_path)
         audit_record(actor=actor, action="sensor.register", obj=sensor)
     return sensor, key
+
+
+# ---------------------------------------------------------------- silent sensors
+SILENT_CHUNK = 10_000
+
+
+def sensors_silent_check(*, now=None) -> int:
+    """The silent-sensor rule over every active sensor, a chunk at a time: a sensor
+    whose rule allows `silent_after_s` without a reading and has had none for
+    longer gets one blue warning ("silent:<code>"); its next reading closes it
+    (ingest). Safe to run again: a sensor is marked silent once. Returns how many
+    went silent."""
+
+    from zhili.warning import engine
+    from zhili.warning.engine import LEVELS, RuleState
+    from zhili.warning.ingest import SensorInfo
+    from zhili.warning.models import Sensor, SensorState
+    from zhili.warning.rules import rule_set_for
+
+    now = now or timezone.now()
+    moment = now.timestamp()
+    silent = 0
+    last_id = 0
+    while True:
+        rows = list(Sensor.objects.filter(active=True, id__gt=last_id).order_by("id")
+                    .values_list("id", "code", "sensor_type", "risk_point__category_id",
+                                 "risk_point_id", "area_path", "active", "key_hash",
+                                 "created_at")[:SILENT_CHUNK])
+        if not rows:
+            return silent
+        last_id = rows[-1][0]
+        infos = [SensorInfo(*row[:8]) for row in rows]
+        with transaction.atomic():
+            SensorState.objects.bulk_create(
+                [SensorState(sensor_id=s.id, since=[None] * LEVELS) for s in infos],
+                ignore_conflicts=True)
+            states = {row.sensor_id: row for row in SensorState.objects.select_for_update()
+                      .filter(sensor_id__in=[s.id for s in infos]).order_by("sensor_id")}
+            rules = rule_set_for(infos)
+            state = RuleState.empty(len(infos))
+            for i, (info, row) in enumerate(zip(infos, rows, strict=True)):
+                kept = states[info.id]
+                # A sensor that never reported is timed from its registration (kept
+                # only here: last_t is the rules' clock and must stay a reading's time).
+                state.last_t[i] = row[8].timestamp() if kept.last_t is None else kept.last_t
+                state.silent[i] = kept.silent
+            for i in engine.silent_sensors(rules, state, moment):
+                info = infos[i]
+                SensorState.objects.filter(sensor_id=info.id).update(silent=True)
+                condition = f"silent:{info.code}"
+                if not Warning.objects.filter(condition=condition, status__in=Warning.OPEN).exists():
+                    warning_raise(risk_point=RiskPoint.objects.get(pk=info.risk_point_id),
+                                  level=1, source=Warning.Source.RULE, condition=condition,
+                                  sensor_id=info.id, at=now,
+                                  data={"sensor": info.code, "silent": True})
+                silent += 1
+
+
+def sensor_resumed(*, sensor_code: str, at) -> None:
+    """A reading from a silent sensor closes its silent warning."""
+    warning = (Warning.objects.select_for_update()
+               .filter(condition=f"silent:{sensor_code}", status__in=Warning.OPEN).first())
+    if warning is not None:
+        warning_clear(warning=warning, at=at)

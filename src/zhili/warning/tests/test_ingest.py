@@ -109,3 +109,19 @@ def test_one_batch_or_many_give_the_same_warnings(slope, t0):
 
     assert history("S-RAIN-1") == history("S-RAIN-2")
     assert len(history("S-RAIN-1")) == 2
+
+
+def test_a_silent_sensor_gets_one_warning_and_its_next_reading_closes_it(slope, t0):
+    from zhili.warning.services import sensors_silent_check
+
+    # rainfall_1h's default rule: silent after 15 minutes without a reading.
+    readings_ingest(readings=rain(t0, 5))
+    assert sensors_silent_check(now=t0 + 10 * MIN) == 0
+    assert sensors_silent_check(now=t0 + 16 * MIN) >= 1
+    assert sensors_silent_check(now=t0 + 20 * MIN) == 0  # told once
+    warning = Warning.objects.get(condition="silent:S-RAIN-1")
+    assert (warning.level, warning.status) == (1, "raised")
+    readings_ingest(readings=rain(t0, 5, start=21), now=t0 + 22 * MIN)
+    warning.refresh_from_db()
+    assert warning.status == "closed"
+    assert not SensorState.objects.get(sensor__code="S-RAIN-1").silent

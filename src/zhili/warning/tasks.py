@@ -1,0 +1,15 @@
+"""Early-warning sweeps on the durable queue: thin wrappers over the services."""
+
+from datetime import timedelta
+
+from zhili.core.periodic import periodic
+from zhili.core.queue import task
+
+
+@periodic(every=timedelta(minutes=1))
+@task(queue_name="sweeps")
+def sensors_silent_sweep() -> int:
+    """Raise a warning for each sensor that has stopped reporting (the silent-sensor rule)."""
+    from zhili.warning.services import sensors_silent_check
+
+    return sensors_silent_check()
