@@ -14,6 +14,7 @@ urlpatterns = [
     path("bundles/", include("zhili.bundles.urls")),
     path("governance/", include("zhili.governance.urls")),
     path("open311/v2/", include("zhili.governance.open311.urls")),
+    path("cap/", include("zhili.warning.cap.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

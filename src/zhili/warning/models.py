@@ -266,3 +266,20 @@ class WarningEvent(models.Model):
 
     def __str__(self):
         return f"{self.warning_id} {self.kind}"
+
+
+class CapMessage(models.Model):
+    """Each CAP 1.2 message a public warning published, kept as sent: the feed and
+    the alert URLs serve these bytes, and updates name their predecessors."""
+
+    warning = models.ForeignKey(Warning, on_delete=models.PROTECT, related_name="cap_messages")
+    identifier = models.CharField(max_length=80, unique=True)
+    sent = models.DateTimeField()
+    msg_type = models.CharField(max_length=8)  # Alert, Update, Cancel
+    document = models.BinaryField()
+
+    class Meta:
+        ordering = ["-sent", "-id"]
+
+    def __str__(self):
+        return self.identifier

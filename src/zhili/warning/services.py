@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from zhili.audit.services import audit_record
 from zhili.core.errors import ApplicationError, NotFound
 from zhili.warning import events
+from zhili.warning.cap.publish import cap_publish
 from zhili.warning.models import RiskPoint, Warning
 
 
@@ -81,6 +82,8 @@ def warning_raise(*, risk_point, level: int, source: str, condition: str, at=Non
         audit_record(actor=actor, action="warning.raise", obj=warning,
                      detail={"level": level, "source": source, "condition": condition})
         _after_level(warning, at)
+        if warning.public:
+            cap_publish(warning, now=at)
     return warning
 
 
@@ -104,6 +107,8 @@ def warning_level_change(*, warning: Warning, level: int, at=None, value=None, a
     audit_record(actor=actor, action=f"warning.{kind}", obj=warning,
                  detail={"from": before, "to": level})
     _after_level(warning, at)
+    if warning.public:
+        cap_publish(warning, now=at)
     return warning
 
 
@@ -117,6 +122,31 @@ def warning_clear(*, warning: Warning, at=None, value=None) -> Warning:
     warning.save(update_fields=["level", "status", "cleared_at", "closed_at", "version"])
     events.event_add(warning=warning, kind="cleared", level=0, at=at, data={"value": value})
     audit_record(actor=None, action="warning.clear", obj=warning)
+    if warning.cap_messages.exists():
+        cap_publish(warning, all_clear=True, now=at)
+    return warning
+
+
+def warning_cancel(*, actor, warning: Warning, reason: str, at=None) -> Warning:
+    """An operator withdraws a warning raised in error; a public one gets a CAP Cancel."""
+    from zhili.core.errors import FieldError, ValidationFailed
+
+    reason = (reason or "").replace("\x00", "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed([FieldError("reason", _("say why the warning is cancelled"))])
+    at = at or timezone.now()
+    with transaction.atomic():
+        warning = Warning.objects.select_for_update().get(pk=warning.pk)
+        if warning.status not in Warning.OPEN:
+            raise WarningNotOpen(warning.number, warning.status)
+        warning.status = Warning.Status.CANCELLED
+        warning.closed_at = at
+        warning.version += 1
+        warning.save(update_fields=["status", "closed_at", "version"])
+        events.event_add(warning=warning, kind="cancelled", actor=actor, note=reason[:500], at=at)
+        audit_record(actor=actor, action="warning.cancel", obj=warning, detail={"reason": reason[:500]})
+        if warning.cap_messages.exists():
+            cap_publish(warning, msg_type="Cancel", now=at)
     return warning
 
 
