@@ -1,9 +1,10 @@
 """The worker shared by `zhili worker` and the demo's in-process worker.
 
 A worker serves lanes (task queue names). It runs one thread per lane, so a
-two-minute model run on `long` never delays a warning on `notifications`, and
-one clock thread that enqueues due periodic jobs and calls the pollers about
-once a second, so outboxes never wait for a queue to drain. Every task run and
+two-minute model run on `long` never delays a warning on `notifications`; a
+thread per lane with pollers, calling them about once a second, so outboxes
+never wait for a queue to drain; and a clock thread that enqueues due periodic
+jobs. Every task run and
 every poller call binds its own request context: the audit rows it writes
 carry its id (a task's result id) and channel ("task", "worker").
 """
@@ -95,27 +96,29 @@ def _loop(step, *, stop: threading.Event, interval: float, what: str) -> None:
         stop.wait(interval)
 
 
-def _clock(lanes) -> None:
+def _schedule(lanes) -> None:
     with context.bind(context.RequestContext(request_id=context.new_request_id(),
                                              channel="worker")):
         periodic.enqueue_due(lanes=lanes)
-    periodic.run_pollers(lanes)
 
 
 def start(*, lanes=None, interval: float = 1.0, stop: threading.Event) -> list[threading.Thread]:
-    """Start the worker's threads (daemons): one per lane and the clock; until `stop`."""
+    """Start the worker's threads (daemons) until `stop`: one per lane for its tasks,
+    one per lane that has pollers (a slow fan-out delays nothing else), and the
+    clock that enqueues due periodic jobs."""
     lanes = resolve_lanes(lanes)
     periodic.load_all()
     worker_id = get_random_string(32)
-    threads = [threading.Thread(
-        target=_loop, name="zhili-worker-clock", daemon=True,
-        args=(lambda: _clock(lanes),), kwargs={"stop": stop, "interval": interval,
-                                                "what": "schedules and pollers"})]
+    loops = {"clock": lambda: _schedule(lanes)}
     for lane in lanes:
-        threads.append(threading.Thread(
-            target=_loop, name=f"zhili-worker-{lane}", daemon=True,
-            args=(lambda lane=lane: run_ready(lanes=(lane,), worker_id=worker_id),),
-            kwargs={"stop": stop, "interval": interval, "what": f"lane {lane}"}))
+        loops[lane] = lambda lane=lane: run_ready(lanes=(lane,), worker_id=worker_id)
+    for lane in dict.fromkeys(item.lane for item in periodic.POLLERS.values()):
+        if lane in lanes:
+            loops[f"poll-{lane}"] = lambda lane=lane: periodic.run_pollers((lane,))
+    threads = [threading.Thread(target=_loop, name=f"zhili-worker-{name}", daemon=True,
+                                args=(step,), kwargs={"stop": stop, "interval": interval,
+                                                      "what": name})
+               for name, step in loops.items()]
     for thread in threads:
         thread.start()
     jobs = [f"{name} [{lane}, {spec}]" for name, lane, spec in periodic.describe()

@@ -225,12 +225,18 @@ def _wait_until(condition, what: str, deadline: float = 60.0):
 # demo's file database in WAL mode waits; see docs/architecture.md).
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_long_job_holds_up_neither_other_lanes_nor_the_pollers(reseed_after, monkeypatch):
+def test_a_long_job_or_a_slow_poller_holds_up_no_other_lane(reseed_after, monkeypatch):
     import threading
 
-    polled = threading.Event()
+    polled, slow_poller_busy, release_slow_poller = (threading.Event() for _ in range(3))
+
+    def slow_fan_out():
+        slow_poller_busy.set()
+        release_slow_poller.wait(60)
+
     monkeypatch.setattr(periodic, "POLLERS", {})
     periodic.poller(lane="notifications")(lambda: polled.set())
+    periodic.poller(lane="sweeps")(slow_fan_out)
 
     def status(result):
         return DBTaskResult.objects.get(id=result.id).status
@@ -240,14 +246,17 @@ def test_a_long_job_holds_up_neither_other_lanes_nor_the_pollers(reseed_after, m
     threads = tasks_worker.start(interval=0.05, stop=stop)
     try:
         _wait_until(lambda: status(long_run) == TaskResultStatus.RUNNING, "the long job starts")
+        _wait_until(slow_poller_busy.is_set, "the slow poller starts")
         quick = ping.enqueue("while the model runs")
         _wait_until(lambda: status(quick) == TaskResultStatus.SUCCESSFUL, "the quick task runs")
         polled.clear()
         _wait_until(polled.is_set, "the notifications poller runs")
-        # All of that happened while the long job still held its lane.
+        # All of that happened while the long job still held its lane (and the
+        # slow poller its thread).
         assert status(long_run) == TaskResultStatus.RUNNING
     finally:
         worker_tasks.LONG_JOB_RELEASE.set()
+        release_slow_poller.set()
         stop.set()
         for thread in threads:
             thread.join()
