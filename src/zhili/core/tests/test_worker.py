@@ -199,6 +199,14 @@ def test_the_worker_command_refuses_an_unknown_lane(db, lanes):
         call_command("worker", "--once", "--lanes", lanes)
 
 
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "inf"])
+def test_the_worker_command_refuses_a_senseless_interval(db, interval):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--interval must be between 0 and 3600 seconds"):
+        call_command("worker", "--once", "--interval", interval)
+
+
 def test_the_old_queues_option_still_chooses_lanes(db):
     from django.core.management import call_command
 

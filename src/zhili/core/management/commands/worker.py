@@ -23,8 +23,8 @@ class Command(BaseCommand):
     def handle(self, *, once, interval, lanes, **options):
         from zhili.core import periodic
 
-        if not interval > 0:
-            raise CommandError(f"--interval must be a positive number of seconds, not {interval}")
+        if not 0 < interval <= 3600:  # also refuses nan and inf
+            raise CommandError(f"--interval must be between 0 and 3600 seconds, not {interval}")
         try:
             chosen = tasks_worker.resolve_lanes(lanes.split(",") if lanes else None)
         except ValueError as exc:
