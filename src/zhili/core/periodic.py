@@ -177,8 +177,8 @@ def enqueue_due(now: datetime | None = None, lanes=None) -> list[str]:
         spec = item.schedule.spec
         due, stored_spec = stored.get(item.name, (None, None))
         if stored_spec != spec:
-            # New job, or its schedule changed in the code: start it afresh.
-            due = _reschedule(item, now, known=item.name in stored, old_spec=stored_spec)
+            # A new job, or its schedule changed in the code.
+            due = _reschedule(item, now, stored_due=due, old_spec=stored_spec)
         if due is None or due > now:
             continue
         with transaction.atomic():
@@ -191,20 +191,23 @@ def enqueue_due(now: datetime | None = None, lanes=None) -> list[str]:
     return enqueued
 
 
-def _reschedule(item: Periodic, now: datetime, *, known: bool, old_spec) -> datetime | None:
+def _reschedule(item: Periodic, now: datetime, *, stored_due, old_spec) -> datetime | None:
     from zhili.core.models import PeriodicSchedule
 
-    due = first_due(item.schedule, now)
-    if not known:
+    spec = item.schedule.spec
+    if stored_due is None:
         # ignore_conflicts: two workers meeting a new job create one row.
         PeriodicSchedule.objects.bulk_create(
-            [PeriodicSchedule(name=item.name, next_due=due, spec=item.schedule.spec)],
+            [PeriodicSchedule(name=item.name, next_due=first_due(item.schedule, now), spec=spec)],
             ignore_conflicts=True)
     else:
-        # Conditional on the old spec: of two workers, the first rewrites it.
+        # The sooner of the old plan and the new schedule's next run: a changed
+        # job neither runs at once nor waits longer than it was going to, and
+        # two code versions side by side during a deploy cannot make it run on
+        # every loop. Conditional on the old spec: of two workers, one rewrites.
         PeriodicSchedule.objects.filter(name=item.name, spec=old_spec).update(
-            next_due=due, spec=item.schedule.spec)
-    row = PeriodicSchedule.objects.filter(name=item.name, spec=item.schedule.spec).first()
+            next_due=min(stored_due, next_run(item.schedule, now)), spec=spec)
+    row = PeriodicSchedule.objects.filter(name=item.name, spec=spec).first()
     return row.next_due if row else None
 
 

@@ -88,16 +88,34 @@ def test_nights_missed_while_no_worker_ran_give_one_run(db):
     assert PeriodicSchedule.objects.get(name=name).next_due == _shanghai(2026, 12, 5, 3, 0)
 
 
-def test_a_schedule_changed_in_the_code_is_computed_afresh(db, monkeypatch):
+def test_a_schedule_changed_in_the_code_takes_the_sooner_of_old_and_new(db, monkeypatch):
     periodic.load_all()
     name = task_results_prune.module_path
-    periodic.enqueue_due(_shanghai(2026, 12, 1, 15, 0))
-    weekly = periodic.Periodic(name=name, task=task_results_prune,
-                               schedule=periodic.Calendar(at=time(3, 0), weekday=0))
-    monkeypatch.setitem(periodic.REGISTRY, name, weekly)
-    periodic.enqueue_due(_shanghai(2026, 12, 1, 16, 0))
+    nightly = periodic.REGISTRY[name]
+    periodic.enqueue_due(_shanghai(2026, 12, 1, 15, 0))  # next run: 03:00 tomorrow
+
+    def deploy(schedule, at):
+        monkeypatch.setitem(periodic.REGISTRY, name, periodic.Periodic(
+            name=name, task=task_results_prune, schedule=schedule))
+        return name in periodic.enqueue_due(at)
+
+    # Every ten minutes now: the next run is ten minutes on, not at once.
+    assert not deploy(periodic.Every(timedelta(minutes=10)), _shanghai(2026, 12, 1, 16, 0))
     row = PeriodicSchedule.objects.get(name=name)
-    assert (row.spec, row.next_due) == ("weekly mon 03:00", _shanghai(2026, 12, 7, 3, 0))
+    assert (row.spec, row.next_due) == ("every 600s", _shanghai(2026, 12, 1, 16, 10))
+    # Old and new code side by side during a deploy, each rewriting the spec on
+    # every loop: the job still runs only when due.
+    for minute in range(1, 10):
+        at = _shanghai(2026, 12, 1, 16, minute)
+        assert not deploy(nightly.schedule if minute % 2 else periodic.Every(
+            timedelta(minutes=10)), at)
+    assert DBTaskResult.objects.filter(task_path=name).count() == 0
+    # Weekly on Monday: later than the old plan, so the old plan's run comes first.
+    weekly = periodic.Calendar(at=time(3, 0), weekday=0)
+    assert not deploy(weekly, _shanghai(2026, 12, 1, 16, 9, 30))
+    assert PeriodicSchedule.objects.get(name=name).next_due == _shanghai(2026, 12, 1, 16, 10)
+    assert deploy(weekly, _shanghai(2026, 12, 1, 16, 10))
+    assert PeriodicSchedule.objects.get(name=name).next_due == _shanghai(2026, 12, 7, 3, 0)
 
 
 def test_a_worker_enqueues_only_the_periodic_jobs_of_its_lanes(db):
