@@ -110,6 +110,9 @@ def periodic(*, every: timedelta | None = None, at: str | time | None = None,
 
 def poller(fn=None, *, lane: str = DEFAULT_LANE):
     """Register `fn()` to be called about once a second by workers serving `lane`."""
+    if lane not in lanes():
+        # No worker would ever call it: refuse at import, not silently.
+        raise ValueError(f"poller lane {lane!r} is not one of {', '.join(lanes())}")
 
     def register(fn):
         name = f"{fn.__module__}.{fn.__qualname__}"

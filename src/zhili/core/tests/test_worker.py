@@ -168,6 +168,11 @@ def test_pollers_run_only_for_their_lane_each_in_its_own_context(monkeypatch):
     assert {ctx.channel for ctx in seen} == {"worker"}
 
 
+def test_a_poller_on_a_lane_no_worker_serves_is_refused():
+    with pytest.raises(ValueError, match="'nowhere' is not one of notifications, default"):
+        periodic.poller(lane="nowhere")
+
+
 def test_each_task_run_carries_its_own_id_into_the_audit_log(db):
     from zhili.audit.models import AuditEntry
 
