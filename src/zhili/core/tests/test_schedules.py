@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from zhili.core.periodic import periodic
@@ -116,6 +117,8 @@ def _previous_date(schedule: Calendar, on: date) -> date:
     return d
 
 
+# No deadline: a busy machine must not fail a test on its speed.
+@hypothesis_settings(deadline=None, max_examples=300)
 @given(schedule=calendars, after=instants, zone=st.sampled_from(ZONES))
 def test_next_run_is_the_first_run_strictly_after(schedule, after, zone):
     tz = ZoneInfo(zone)
@@ -131,6 +134,7 @@ def test_next_run_is_the_first_run_strictly_after(schedule, after, zone):
     assert next_run(schedule, run - timedelta(microseconds=1), tz) == run
 
 
+@hypothesis_settings(deadline=None)
 @given(schedule=calendars, after=instants)
 def test_in_shanghai_a_run_is_at_its_wall_time_on_its_day(schedule, after):
     run = next_run(schedule, after, SHANGHAI).astimezone(SHANGHAI)
