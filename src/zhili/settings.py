@@ -157,10 +157,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# Queues are the worker's lanes: `zhili worker --lanes notifications,default`
+# serves some; the demo's in-process worker serves all, one thread each.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("ZHILI_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "sweeps"],
+        "QUEUES": ["notifications", "default", "sweeps", "long"],
     }
 }
 

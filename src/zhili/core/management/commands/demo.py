@@ -1,7 +1,7 @@
 """`zhili demo`: migrate, seed the demo city if the database is empty, serve.
 
-One process: the web server (uvicorn, ASGI) and an in-process worker thread
-for queued tasks and sweeps. For a city, run `zhili worker` processes beside
+One process: the web server (uvicorn, ASGI) and an in-process worker (a
+thread per lane and one for schedules and pollers). For a city, run `zhili worker` processes beside
 N web servers on PostgreSQL instead.
 """
 
@@ -50,7 +50,8 @@ class Command(BaseCommand):
         if not no_worker:
             from zhili.core import tasks_worker
 
-            threading.Thread(target=tasks_worker.run_forever, name="zhili-worker", daemon=True).start()
+            # Every lane on its own thread: no lane waits for another's long job.
+            tasks_worker.start(stop=threading.Event())
         self.stdout.write(f"[3/3] Serving on http://{host}:{port}/  (Ctrl-C to stop)")
         import uvicorn
 
