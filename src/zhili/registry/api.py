@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ProblemOut
 from zhili.registry import selectors, services
 from zhili.registry.schemas import (
     ERRORS,
@@ -47,12 +48,18 @@ def _no_store(response: HttpResponse):
 
 # --- persons ---------------------------------------------------------------------------------
 
-@router.get("/persons", response={200: PersonPage, **ERRORS},
-            summary="Persons in your area (masked)")
+@router.get("/persons", response={200: PersonPage, **ERRORS, 429: ProblemOut},
+            summary="Persons in your area (masked); `q` is an audited look-up")
 def person_list(request, filters: Query[PersonFilterIn], page: Query[PageParams]):
-    """Listing masked persons is not a read of personal data and is not audited."""
-    qs = selectors.person_list(actor=request.user,
-                               filters=selectors.PersonFilters(**filters.dict()))
+    """Listing masked persons is not a read of personal data and is not audited;
+    a `q` look-up (a whole number or name) is, with its purpose."""
+    data = filters.dict()
+    q, purpose = data.pop("q"), data.pop("purpose")
+    if q:
+        qs = services.person_lookup(actor=request.user, q=q, purpose=purpose,
+                                    filters=selectors.PersonFilters(**data))
+    else:
+        qs = selectors.person_list(actor=request.user, filters=selectors.PersonFilters(**data))
     return paginate(qs, page)
 
 
@@ -109,11 +116,17 @@ def consent_revoke(request, consent_id: int):
 
 # --- organisations ---------------------------------------------------------------------------
 
-@router.get("/organisations", response={200: OrganisationPage, **ERRORS},
+@router.get("/organisations", response={200: OrganisationPage, **ERRORS, 429: ProblemOut},
             summary="Organisations in your area")
 def organisation_list(request, filters: Query[OrganisationFilterIn], page: Query[PageParams]):
-    qs = selectors.organisation_list(actor=request.user,
-                                     filters=selectors.OrganisationFilters(**filters.dict()))
+    data = filters.dict()
+    purpose = data.pop("purpose")
+    chosen = selectors.OrganisationFilters(**data)
+    if selectors.organisation_lookup_match(chosen.q) is not None:
+        qs = services.organisation_lookup(actor=request.user, q=chosen.q, purpose=purpose,
+                                          filters=chosen)
+    else:
+        qs = selectors.organisation_list(actor=request.user, filters=chosen)
     return paginate(qs, page)
 
 

@@ -112,7 +112,12 @@ class PersonPatch(Schema):
 class PersonFilterIn(Schema):
     area: str = Field("", max_length=32, description="area code: persons of that subtree")
     q: str = Field("", max_length=64,
-                   description="name prefix, or the last digits of the identity number")
+                   description="a whole identity number or a whole name, matched exactly "
+                               "(never a part); needs `purpose`, audited as `person.lookup` "
+                               "and limited per user (429 `throttled`)")
+    purpose: str = Field("", max_length=TEXT,
+                         description="why you look the person up (4-200 characters); "
+                                     "required with `q`, audited")
     household_no: str = Field("", max_length=32)
 
 
@@ -158,7 +163,12 @@ class OrganisationIn(Schema):
 
 class OrganisationFilterIn(Schema):
     area: str = Field("", max_length=32)
-    q: str = Field("", max_length=64, description="part of the name, or the code's last characters")
+    q: str = Field("", max_length=64,
+                   description="part of the name; or a whole credit code, matched exactly, "
+                               "which needs `purpose`, is audited as `organisation.lookup` "
+                               "and limited per user")
+    purpose: str = Field("", max_length=TEXT,
+                         description="why you look the code up; required with a whole code")
 
 
 # --- certificates ----------------------------------------------------------------------------

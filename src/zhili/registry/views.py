@@ -31,15 +31,19 @@ PAGE_SIZE = 25
 
 
 class PersonFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name or last digits of the ID number"), required=False,
+    q = forms.CharField(label=_("Whole name or whole ID number"), required=False,
                         max_length=64)
+    purpose = forms.CharField(label=_("Purpose of the look-up"), required=False,
+                              max_length=services.PURPOSE_MAX)
     area = forms.CharField(label=_("Area code"), required=False, max_length=15)
     household_no = forms.CharField(label=_("Household number"), required=False, max_length=32)
 
 
 class OrganisationFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name or last characters of the credit code"), required=False,
+    q = forms.CharField(label=_("Part of the name, or a whole credit code"), required=False,
                         max_length=64)
+    purpose = forms.CharField(label=_("Purpose (for a credit code)"), required=False,
+                              max_length=services.PURPOSE_MAX)
     area = forms.CharField(label=_("Area code"), required=False, max_length=15)
 
 
@@ -57,17 +61,38 @@ def _page_number(request) -> int:
         return 1
 
 
-def _list(request, form, select, filters_class, permission: str):
-    """Run a list selector with a filter form: the page dict, or None if the form has errors."""
+def _select_persons(actor, data: dict):
+    q, purpose = data.pop("q"), data.pop("purpose")
+    filters = selectors.PersonFilters(**data)
+    if q:
+        return services.person_lookup(actor=actor, q=q, purpose=purpose, filters=filters)
+    return selectors.person_list(actor=actor, filters=filters)
+
+
+def _select_organisations(actor, data: dict):
+    purpose = data.pop("purpose")
+    filters = selectors.OrganisationFilters(**data)
+    if selectors.organisation_lookup_match(filters.q) is not None:
+        return services.organisation_lookup(actor=actor, q=filters.q, purpose=purpose,
+                                            filters=filters)
+    return selectors.organisation_list(actor=actor, filters=filters)
+
+
+def _list(request, form, select, permission: str):
+    """Run a list selector (or look-up) with a filter form: the page dict, or None if the
+    form has errors."""
     if scope_of(request.user, permission).empty:
         raise DjangoPermissionDenied
     if not form.is_valid():
         return None
     try:
-        qs = select(actor=request.user, filters=filters_class(**form.cleaned_data))
+        qs = select(request.user, dict(form.cleaned_data))
     except errors.ValidationFailed as exc:
         for error in exc.errors:
             form.add_error(error.field if error.field in form.fields else None, error.message)
+        return None
+    except errors.Throttled as exc:
+        form.add_error(None, exc.detail)
         return None
     page = paginate(qs, PageParams(page=_page_number(request), page_size=PAGE_SIZE))
     page["has_next"] = page["page"] * page["page_size"] < page["count"]
@@ -81,8 +106,7 @@ def _list(request, form, select, filters_class, permission: str):
 @require_GET
 def person_list(request):
     form = PersonFilterForm(request.GET)
-    page = _list(request, form, selectors.person_list, selectors.PersonFilters,
-                 "registry.view_person")
+    page = _list(request, form, _select_persons, "registry.view_person")
     rows = [PersonOut.from_orm(p) for p in page["items"]] if page else []
     return render(request, "registry/person_list.html", {"form": form, "page": page, "rows": rows})
 
@@ -149,8 +173,7 @@ def person_reveal(request, pk: int):
 @require_GET
 def organisation_list(request):
     form = OrganisationFilterForm(request.GET)
-    page = _list(request, form, selectors.organisation_list, selectors.OrganisationFilters,
-                 "registry.view_organisation")
+    page = _list(request, form, _select_organisations, "registry.view_organisation")
     rows = [OrganisationOut.from_orm(o) for o in page["items"]] if page else []
     return render(request, "registry/organisation_list.html",
                   {"form": form, "page": page, "rows": rows})
