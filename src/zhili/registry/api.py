@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
+from zhili.core.errors import invalid
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ProblemOut
 from zhili.registry import selectors, services
@@ -31,6 +32,7 @@ from zhili.registry.schemas import (
     PersonFilterIn,
     PersonFull,
     PersonIn,
+    PersonLookupIn,
     PersonOut,
     PersonPage,
     PersonPatch,
@@ -48,19 +50,26 @@ def _no_store(response: HttpResponse):
 
 # --- persons ---------------------------------------------------------------------------------
 
-@router.get("/persons", response={200: PersonPage, **ERRORS, 429: ProblemOut},
-            summary="Persons in your area (masked); `q` is an audited look-up")
+@router.get("/persons", response={200: PersonPage, **ERRORS},
+            summary="Persons in your area (masked)")
 def person_list(request, filters: Query[PersonFilterIn], page: Query[PageParams]):
-    """Listing masked persons is not a read of personal data and is not audited;
-    a `q` look-up (a whole number or name) is, with its purpose."""
+    """Listing masked persons is not a read of personal data and is not audited."""
     data = filters.dict()
+    if data.pop("q"):
+        raise invalid("q", "look a person up with POST /api/v1/registry/persons/lookup")
+    return paginate(selectors.person_list(actor=request.user,
+                                          filters=selectors.PersonFilters(**data)), page)
+
+
+@router.post("/persons/lookup", response={200: PersonPage, **ERRORS, 429: ProblemOut},
+             summary="Look persons up by a whole identity number or name (audited, limited)")
+def person_lookup(request, payload: PersonLookupIn, page: Query[PageParams]):
+    """An exact match only, for a stated purpose: audited as `person.lookup` and limited
+    per user (429 `throttled`). A part of a number is a 422 on `q`. Results stay masked."""
+    data = payload.dict()
     q, purpose = data.pop("q"), data.pop("purpose")
-    if q:
-        qs = services.person_lookup(actor=request.user, q=q, purpose=purpose,
-                                    filters=selectors.PersonFilters(**data))
-    else:
-        qs = selectors.person_list(actor=request.user, filters=selectors.PersonFilters(**data))
-    return paginate(qs, page)
+    return paginate(services.person_lookup(actor=request.user, q=q, purpose=purpose,
+                                           filters=selectors.PersonFilters(**data)), page)
 
 
 @router.post("/persons", response={201: PersonOut, **WRITE_ERRORS}, summary="Register a person")

@@ -112,12 +112,19 @@ class PersonPatch(Schema):
 class PersonFilterIn(Schema):
     area: str = Field("", max_length=32, description="area code: persons of that subtree")
     q: str = Field("", max_length=64,
+                   description="not accepted here (422): look a person up with "
+                               "`POST /persons/lookup`, so that no identity number or name "
+                               "is written into a URL, and so into logs and histories")
+    household_no: str = Field("", max_length=32)
+
+
+class PersonLookupIn(Schema):
+    q: str = Field(..., max_length=64,
                    description="a whole identity number or a whole name, matched exactly "
-                               "(never a part); needs `purpose`, audited as `person.lookup` "
-                               "and limited per user (429 `throttled`)")
+                               "(never a part)")
     purpose: str = Field("", max_length=TEXT,
-                         description="why you look the person up (4-200 characters); "
-                                     "required with `q`, audited")
+                         description="why you look the person up (4-200 characters); audited")
+    area: str = Field("", max_length=32, description="area code: only persons of that subtree")
     household_no: str = Field("", max_length=32)
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhili.core import errors
 from zhili.core.pagination import PageParams, paginate
@@ -69,6 +69,16 @@ def _select_persons(actor, data: dict):
     return selectors.person_list(actor=actor, filters=filters)
 
 
+def _lookup_by_post(request, form) -> bool:
+    """A look-up comes by POST: a number or name in a URL would end up in logs and
+    histories. A `q` in the query string is refused on the form. True if it is valid."""
+    if request.method == "GET" and request.GET.get("q"):
+        form.is_valid()
+        form.add_error("q", _("Use the search form: a look-up is not sent in the address."))
+        return False
+    return True
+
+
 def _select_organisations(actor, data: dict):
     purpose = data.pop("purpose")
     filters = selectors.OrganisationFilters(**data)
@@ -94,19 +104,28 @@ def _list(request, form, select, permission: str):
     except errors.Throttled as exc:
         form.add_error(None, exc.detail)
         return None
-    page = paginate(qs, PageParams(page=_page_number(request), page_size=PAGE_SIZE))
+    posted = request.method == "POST"
+    # A look-up's matches (at most LOOKUP_MAX_MATCHES) fit on one page: no second POST.
+    size = services.LOOKUP_MAX_MATCHES if posted else PAGE_SIZE
+    page = paginate(qs, PageParams(page=1 if posted else _page_number(request), page_size=size))
     page["has_next"] = page["page"] * page["page_size"] < page["count"]
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = (request.POST if posted else request.GET).copy()
+    for key in ("page", "csrfmiddlewaretoken", *(("q", "purpose") if posted else ())):
+        query.pop(key, None)
     page["query"] = query.urlencode()
     return page
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def person_list(request):
-    form = PersonFilterForm(request.GET)
-    page = _list(request, form, _select_persons, "registry.view_person")
+    """The masked list (GET, with area/household filters) and the audited look-up (POST)."""
+    form = PersonFilterForm(request.POST if request.method == "POST" else request.GET)
+    page = None
+    if _lookup_by_post(request, form):
+        page = _list(request, form, _select_persons, "registry.view_person")
+    elif scope_of(request.user, "registry.view_person").empty:
+        raise DjangoPermissionDenied
     rows = [PersonOut.from_orm(p) for p in page["items"]] if page else []
     return render(request, "registry/person_list.html", {"form": form, "page": page, "rows": rows})
 

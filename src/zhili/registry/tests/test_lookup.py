@@ -15,6 +15,7 @@ from django.urls import reverse
 from zhili.audit.models import AuditEntry
 
 PERSONS = "/registry/persons"
+LOOKUP = "/registry/persons/lookup"
 ORGANISATIONS = "/registry/organisations"
 PURPOSE = "resident at the counter asks about their record"
 
@@ -32,7 +33,7 @@ def test_growing_the_hidden_digits_one_at_a_time_learns_nothing(api, bearer, gri
     for known in range(4, 17):
         for guess in {number[-known - 1], "0" if number[-known - 1] != "0" else "1"}:
             tail = guess + number[-known:]
-            response = api.get(PERSONS, headers=headers, q=tail, purpose=PURPOSE)
+            response = api.post(LOOKUP, {"q": tail, "purpose": PURPOSE}, headers=headers)
             answers.add((response.status_code, json.dumps(response.json()["errors"])))
     # A right digit and a wrong one get the very same answer: a refusal of the part.
     assert answers == {(422, json.dumps([{"field": "q", "message":
@@ -41,13 +42,14 @@ def test_growing_the_hidden_digits_one_at_a_time_learns_nothing(api, bearer, gri
     assert not lookups(grid_worker).exists()  # refused before anything is read
     # The masked value itself, or a prefix, is no better.
     masked = number[:6] + "*" * 8 + number[-4:]
-    assert api.get(PERSONS, headers=headers, q=masked, purpose=PURPOSE).json()["count"] == 0
-    assert api.get(PERSONS, headers=headers, q=number[:10], purpose=PURPOSE).status_code == 422
+    assert api.post(LOOKUP, {"q": masked, "purpose": PURPOSE}, headers=headers).json()["count"] == 0
+    assert api.post(LOOKUP, {"q": number[:10], "purpose": PURPOSE},
+                    headers=headers).status_code == 422
 
 
 def test_a_whole_number_is_found_for_a_purpose_and_audited(api, bearer, grid_worker, person):
-    response = api.get(PERSONS, headers=bearer(grid_worker), q=person.id_number.lower(),
-                       purpose=PURPOSE)
+    response = api.post(LOOKUP, {"q": person.id_number.lower(), "purpose": PURPOSE},
+                        headers=bearer(grid_worker))
     body = response.json()
     assert body["count"] == 1 and body["items"][0]["id"] == person.pk
     assert body["items"][0]["id_number"] != person.id_number  # still masked
@@ -61,7 +63,7 @@ def test_a_whole_number_is_found_for_a_purpose_and_audited(api, bearer, grid_wor
 
 def test_a_look_up_without_a_purpose_is_refused_and_not_counted(api, bearer, grid_worker,
                                                                 person):
-    response = api.get(PERSONS, headers=bearer(grid_worker), q=person.id_number)
+    response = api.post(LOOKUP, {"q": person.id_number}, headers=bearer(grid_worker))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "purpose"
     assert not lookups(grid_worker).exists()
@@ -70,7 +72,7 @@ def test_a_look_up_without_a_purpose_is_refused_and_not_counted(api, bearer, gri
 def test_a_name_is_matched_whole_never_by_its_first_characters(api, bearer, grid_worker,
                                                               person):
     headers = bearer(grid_worker)
-    counts = {q: api.get(PERSONS, headers=headers, q=q, purpose=PURPOSE).json()["count"]
+    counts = {q: api.post(LOOKUP, {"q": q, "purpose": PURPOSE}, headers=headers).json()["count"]
               for q in ("测", "测试", "测试·", "测试·张", "测试·张三", "测试·李", "测试·张三丰")}
     # A right first character and a wrong one answer alike; only the whole name matches.
     assert counts == {"测": 0, "测试": 0, "测试·": 0, "测试·张": 0, "测试·张三": 0,
@@ -80,8 +82,8 @@ def test_a_name_is_matched_whole_never_by_its_first_characters(api, bearer, grid
 
 
 def test_a_look_up_stays_inside_the_scope(api, bearer, other_grid_worker, person):
-    body = api.get(PERSONS, headers=bearer(other_grid_worker), q=person.id_number,
-                   purpose=PURPOSE).json()
+    body = api.post(LOOKUP, {"q": person.id_number, "purpose": PURPOSE},
+                    headers=bearer(other_grid_worker)).json()
     assert body["count"] == 0
     assert lookups(other_grid_worker).get().detail["matches"] == []
 
@@ -91,15 +93,15 @@ def test_look_ups_are_limited_per_user(api, bearer, grid_worker, other_grid_work
     settings.ZHILI_LOOKUP_LIMIT = 3
     headers = bearer(grid_worker)
     for _ in range(3):
-        assert api.get(PERSONS, headers=headers, q=person.id_number,
-                       purpose=PURPOSE).status_code == 200
-    response = api.get(PERSONS, headers=headers, q=person.id_number, purpose=PURPOSE)
+        assert api.post(LOOKUP, {"q": person.id_number, "purpose": PURPOSE},
+                        headers=headers).status_code == 200
+    response = api.post(LOOKUP, {"q": person.id_number, "purpose": PURPOSE}, headers=headers)
     assert response.status_code == 429 and response.json()["code"] == "throttled"
     assert lookups(grid_worker).count() == 3  # the refused one wrote nothing
     # Listing without a look-up is not limited, and the budget is per user.
     assert api.get(PERSONS, headers=headers).status_code == 200
-    assert api.get(PERSONS, headers=bearer(other_grid_worker), q=person.id_number,
-                   purpose=PURPOSE).status_code == 200
+    assert api.post(LOOKUP, {"q": person.id_number, "purpose": PURPOSE},
+                    headers=bearer(other_grid_worker)).status_code == 200
 
 
 def test_the_budget_counts_what_every_process_wrote(api, bearer, grid_worker, person, settings):
@@ -109,8 +111,8 @@ def test_the_budget_counts_what_every_process_wrote(api, bearer, grid_worker, pe
     settings.ZHILI_LOOKUP_LIMIT = 2
     person_lookup(actor=grid_worker, q=person.id_number, purpose=PURPOSE)  # "another process"
     person_lookup(actor=grid_worker, q=person.id_number, purpose=PURPOSE)
-    response = api.get(PERSONS, headers=bearer(grid_worker), q=person.id_number,
-                       purpose=PURPOSE)
+    response = api.post(LOOKUP, {"q": person.id_number, "purpose": PURPOSE},
+                        headers=bearer(grid_worker))
     assert response.status_code == 429
 
 
@@ -134,9 +136,9 @@ def test_the_page_asks_for_a_purpose_and_shows_the_limit(client, grid_worker, pe
     settings.ZHILI_LOOKUP_LIMIT = 1
     client.force_login(grid_worker)
     url = reverse("registry:person_list")
-    response = client.get(url, {"q": person.id_number, "purpose": PURPOSE})
+    response = client.post(url, {"q": person.id_number, "purpose": PURPOSE})
     assert response.context["page"]["count"] == 1
-    response = client.get(url, {"q": person.id_number, "purpose": PURPOSE})
+    response = client.post(url, {"q": person.id_number, "purpose": PURPOSE})
     assert response.status_code == 200 and response.context["page"] is None
     assert "look-ups" in " ".join(response.context["form"].non_field_errors())
 
@@ -144,5 +146,17 @@ def test_the_page_asks_for_a_purpose_and_shows_the_limit(client, grid_worker, pe
 @pytest.mark.parametrize("q", ["500112", "5001121980", "50011219800101009"])
 def test_parts_of_a_number_on_the_page_are_refused(client, grid_worker, person, q):
     client.force_login(grid_worker)
-    response = client.get(reverse("registry:person_list"), {"q": q, "purpose": PURPOSE})
+    response = client.post(reverse("registry:person_list"), {"q": q, "purpose": PURPOSE})
     assert response.context["page"] is None and response.context["form"].errors["q"]
+
+
+def test_a_look_up_never_travels_in_a_url(api, bearer, client, grid_worker, person):
+    """Identity numbers in query strings end up in access logs and browser histories."""
+    response = api.get(PERSONS, headers=bearer(grid_worker), q=person.id_number)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "q"
+    client.force_login(grid_worker)
+    response = client.get(reverse("registry:person_list"), {"q": person.id_number})
+    assert response.context["page"] is None and response.context["form"].errors["q"]
+    page = client.get(reverse("registry:person_list")).content.decode()
+    assert 'method="post"' in page
+    assert not lookups(grid_worker).exists()
