@@ -121,6 +121,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # client address) inside the window, further attempts are refused.
 ZHILI_LOGIN_MAX_FAILURES = int(os.environ.get("ZHILI_LOGIN_MAX_FAILURES", "5"))
 ZHILI_LOGIN_WINDOW_SECONDS = int(os.environ.get("ZHILI_LOGIN_WINDOW_SECONDS", "900"))
+# Registry look-ups by a whole identity number, name or credit code: at most this
+# many per user inside the window (docs/registry.md, "Search and look-ups").
+ZHILI_LOOKUP_LIMIT = int(os.environ.get("ZHILI_LOOKUP_LIMIT", "20"))
+ZHILI_LOOKUP_WINDOW_SECONDS = int(os.environ.get("ZHILI_LOOKUP_WINDOW_SECONDS", "3600"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 from pydantic import ValidationError
 
 from zhili.accounts.auth import optional_auth
-from zhili.core.errors import FieldError, ValidationFailed, invalid
+from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed, invalid
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ERRORS
+from zhili.core.scoping import scope_of
 from zhili.governance import selectors, services
 from zhili.governance.models import Channel
 from zhili.governance.schemas import (
@@ -30,6 +32,7 @@ from zhili.governance.schemas import (
     CaseReportIn,
     CategoryOut,
     CloseIn,
+    ContactOut,
     DispatchIn,
     DisputeIn,
     DisputeOut,
@@ -38,14 +41,17 @@ from zhili.governance.schemas import (
     InboxTaskOut,
     MaybeVersionIn,
     NoteIn,
+    PurposeIn,
     RateIn,
     ReasonIn,
+    ReporterOut,
     ResolveIn,
     SessionIn,
     TaskOut,
     VersionIn,
 )
 from zhili.governance.services.common import VIEW
+from zhili.registry.masking import mask_phone
 
 router = Router(tags=["governance"])
 
@@ -125,7 +131,9 @@ def case_out(request, case, *, timeline: bool = True, tasks: bool = True):
         case.shown_reporter = (case.reporter.display_name or case.reporter.get_username()) \
             if case.reporter else None
         case.shown_contact_name = case.contact_name
-        case.shown_contact_phone = case.contact_phone
+        # The reporter sees their own number; staff see it masked until they reveal it.
+        case.shown_contact_phone = case.contact_phone if case.reporter_id == actor.pk \
+            else mask_phone(case.contact_phone)
     case.actions = selectors.case_actions(actor=actor, case=case)
     case.duplicate_of_tracking_no = case.duplicate_of.tracking_no if case.duplicate_of_id \
         else None
@@ -227,6 +235,32 @@ def case_by_tracking(request, tracking_no: str):
 @router.get("/cases/{int:case_id}", response=CaseOut, summary="A case with its timeline")
 def case_detail(request, case_id: int):
     return case_out(request, get_case(request, case_id))
+
+
+@router.post("/cases/{int:case_id}/reveal-contact", response={200: ContactOut, **ERRORS},
+             summary="The reporter's contact in full, for a stated purpose (audited)")
+def case_contact_reveal(request, response: HttpResponse, case_id: int, payload: PurposeIn):
+    """For those who handle the case (`work_case` or `manage_case` over its area);
+    403 for other staff, 404 outside your area; an anonymous case's contact is never shown."""
+    case = services.case_contact_reveal(actor=request.user, case=get_case(request, case_id),
+                                        purpose=payload.purpose)
+    response["Cache-Control"] = "no-store"
+    return case
+
+
+@router.post("/cases/{int:case_id}/reveal-reporter", response={200: ReporterOut, **ERRORS},
+             summary="Who reported a case, anonymous ones too: for auditors (audited)")
+def case_reporter_reveal(request, response: HttpResponse, case_id: int, payload: PurposeIn):
+    """Needs `audit.view` over the case's area (404 outside it, 403 with no audit
+    right at all); the purpose is recorded as `case.reporter_reveal`."""
+    if scope_of(request.user, "audit.view").empty:
+        raise PermissionDenied("Only auditors may see who reported a case.")
+    case = services.case_reporter_reveal(
+        actor=request.user, case=selectors.case_get_for_auditor(actor=request.user,
+                                                                case_id=case_id),
+        purpose=payload.purpose)
+    response["Cache-Control"] = "no-store"
+    return case
 
 
 @router.get("/my-tasks", response=list[CaseOut],

@@ -157,9 +157,30 @@ def case_get_for(*, actor, case_id: int | None = None, tracking_no: str | None =
     return case
 
 
+def case_get_for_auditor(*, actor, case_id: int) -> Case:
+    """A case for an auditor (audit.view over its area), who may not handle cases:
+    the same NotFound for missing and outside their area."""
+    if not 1 <= case_id <= 2**63 - 1:
+        raise NotFound()
+    case = (Case.objects.restrict(actor, "audit.view").select_related("reporter")
+            .defer(*NO_SHAPE).filter(pk=case_id).first())
+    if case is None:
+        raise NotFound()
+    return case
+
+
 def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
-    """The events of a case the caller has already been allowed to see."""
+    """The events of a case the caller has already been allowed to see.
+
+    An anonymous reporter's own events (reported, rated, reopened) name nobody
+    to anyone but the reporter: `actor` is cleared and `by_anonymous_reporter` set.
+    """
     events = list(case.events.select_related("actor").order_by("at", "id"))
+    if case.anonymous and case.reporter_id and getattr(actor, "pk", None) != case.reporter_id:
+        for event in events:
+            if event.actor_id == case.reporter_id:
+                event.actor = None
+                event.by_anonymous_reporter = True
     photos = {}
     for photo in CasePhoto.objects.filter(case=case).order_by("id"):
         photos.setdefault(photo.event_id, []).append(photo)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
 from zhili.geo.models import AreaNode
+from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
     Certificate,
@@ -27,20 +29,21 @@ from zhili.registry.models import (
 
 MAX_ID = 2**63 - 1
 _Q_OK = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
-_ID_TAIL = re.compile(r"^[0-9]{1,17}[0-9Xx]?$")
+# Looks like an attempt at a number (digits, X, spaces), not a name.
+_NUMBERISH = re.compile(r"^[0-9Xx ]+$")
+_CODEISH = re.compile(r"^[0-9A-Za-z ]{18,22}$")
 
 
 @dataclass
 class PersonFilters:
     area: str = ""  # any area code (full or trimmed): persons of that subtree
-    q: str = ""  # name prefix, or the last digits of the identity number
     household_no: str = ""
 
 
 @dataclass
 class OrganisationFilters:
     area: str = ""
-    q: str = ""  # name contains, or the last characters of the credit code
+    q: str = ""  # part of the name (public); a whole credit code is a lookup, not a filter
 
 
 @dataclass
@@ -96,16 +99,41 @@ def person_list(*, actor, filters: PersonFilters | None = None) -> QuerySet[Pers
     qs = _scoped(Person, actor, "registry.view_person").select_related("grid")
     if filters.area:
         qs = qs.filter(area_path__startswith=_area_prefix(filters.area))
-    q = _q(filters.q)
-    if q:
-        condition = Q(name__startswith=q)
-        if _ID_TAIL.match(q):
-            condition |= Q(id_number__endswith=q.upper())
-        qs = qs.filter(condition)
     household = (filters.household_no or "").strip()
     if household:
         qs = qs.filter(household_no=household[:32])
     return qs.order_by("id")
+
+
+def person_lookup_match(q: str) -> tuple[str, Q]:
+    """What a person lookup matches: `("id_number", …)` for a whole, valid identity
+    number (exactly), else `("name", …)` for a whole name (exactly).
+
+    Never a part of either: a prefix or suffix search on a masked field would
+    let the masked view be rebuilt one character at a time (docs/registry.md).
+    A string of digits that is not a whole valid number is a 422 on `q`.
+    """
+    q = _q(q)
+    if not q:
+        raise invalid("q", _("a whole identity number or a whole name"))
+    if _NUMBERISH.match(q):
+        try:
+            return "id_number", Q(id_number=id_number_validate(q))
+        except IdentifierError:
+            raise invalid("q", _("a whole identity number (18 characters, valid check "
+                                 "digit); parts of a number are not searched")) from None
+    return "name", Q(name=q)
+
+
+def organisation_lookup_match(q: str) -> Q | None:
+    """A whole, valid credit code as an exact match; None if `q` is not one."""
+    q = _q(q)
+    if not _CODEISH.match(q):
+        return None
+    try:
+        return Q(credit_code=credit_code_validate(q))
+    except IdentifierError:
+        return None
 
 
 def person_get_for(actor, person_id) -> Person:
@@ -123,7 +151,9 @@ def organisation_list(*, actor, filters: OrganisationFilters | None = None
         qs = qs.filter(area_path__startswith=_area_prefix(filters.area))
     q = _q(filters.q)
     if q:
-        qs = qs.filter(Q(name__contains=q) | Q(credit_code__endswith=q.upper()))
+        # Names are public registration data; the masked credit code is never
+        # matched in part (a whole code goes through services.organisation_lookup).
+        qs = qs.filter(name__contains=q)
     return qs.order_by("id")
 
 

@@ -15,17 +15,28 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.accounts.models import Department
 from zhili.accounts.roles import ROLE_PERMISSIONS
+from zhili.audit.models import AuditEntry
 from zhili.audit.services import audit_record
-from zhili.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed, invalid
+from zhili.core.errors import (
+    Conflict,
+    FieldError,
+    PermissionDenied,
+    Throttled,
+    ValidationFailed,
+    invalid,
+)
 from zhili.core.scoping import scope_of
 from zhili.geo.models import AreaNode, Level
+from zhili.registry import selectors
 from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
@@ -220,6 +231,76 @@ def person_reveal(*, actor, person: Person, purpose: str) -> Person:
         audit_record(actor=actor, action="person.reveal", obj=person, purpose=purpose,
                      detail={"fields": ["id_number", "name", "phone", "address"]})
     return person
+
+
+# --- look-ups by a whole identifier -----------------------------------------------------------
+
+LOOKUP_ACTIONS = ("person.lookup", "organisation.lookup")
+LOOKUP_MAX_MATCHES = 50  # a whole number matches one row; a common name may match many
+
+
+def _lookup_throttle(actor) -> None:
+    """Throttled once the actor made ZHILI_LOOKUP_LIMIT look-ups within the window.
+
+    Counted from the actor's own `*.lookup` audit rows, so every server process
+    sees the same count with no counter of its own; a refused look-up writes
+    nothing, so the limit lifts as the oldest look-up leaves the window.
+    Requests in flight at the same moment can overshoot it by their number.
+    """
+    since = _now() - timedelta(seconds=settings.ZHILI_LOOKUP_WINDOW_SECONDS)
+    used = AuditEntry.objects.filter(actor_id=actor.pk, action__in=LOOKUP_ACTIONS,
+                                     at__gte=since).count()
+    if used >= settings.ZHILI_LOOKUP_LIMIT:
+        raise Throttled(_("At most %(limit)d look-ups in %(minutes)d minutes; wait and try "
+                          "again.") % {"limit": settings.ZHILI_LOOKUP_LIMIT,
+                                       "minutes": settings.ZHILI_LOOKUP_WINDOW_SECONDS // 60})
+
+
+def _lookup(*, actor, action: str, by: str, matching, purpose: str):
+    """Check, throttle, audit and return the matching rows (a queryset of what was audited)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("Look-ups are made by a person, for a purpose."))
+    purpose = _purpose(purpose)
+    _lookup_throttle(actor)
+    ids = list(matching.values_list("id", flat=True)[:LOOKUP_MAX_MATCHES])
+    paths = set(matching.filter(pk__in=ids).values_list("area_path", flat=True))
+    with transaction.atomic():
+        # No searched value in the row: that would copy whole numbers into the log.
+        audit_record(actor=actor, action=action, object_type=matching.model._meta.label_lower,
+                     object_id=ids[0] if len(ids) == 1 else "",
+                     area_path=paths.pop() if len(paths) == 1 else _actor_area(actor),
+                     purpose=purpose, detail={"by": by, "matches": ids, "count": len(ids)})
+    return matching.filter(pk__in=ids)
+
+
+def _actor_area(actor) -> str:
+    """Where a look-up without one matching area is filed: the actor's one area, if one."""
+    scope = scope_of(actor, "registry.view_person")
+    return scope.paths[0] if len(scope.paths) == 1 and not scope.everywhere else ""
+
+
+def person_lookup(*, actor, q: str, purpose: str, filters=None):
+    """Persons in the actor's scope with exactly this identity number or this whole name.
+
+    The one way to search persons by a personal value: for a stated purpose,
+    audited as `person.lookup` (the purpose, what kind of value, the ids found;
+    never the value) and throttled per user. Results stay masked.
+    """
+    by, condition = selectors.person_lookup_match(q)  # 422 before anything is counted
+    matching = selectors.person_list(actor=actor, filters=filters).filter(condition)
+    return _lookup(actor=actor, action="person.lookup", by=by, matching=matching,
+                   purpose=purpose)
+
+
+def organisation_lookup(*, actor, q: str, purpose: str, filters=None):
+    """Organisations in scope with exactly this credit code; audited and throttled likewise."""
+    condition = selectors.organisation_lookup_match(q)
+    if condition is None:
+        raise invalid("q", _("a whole unified social credit code (18 characters)"))
+    filters = selectors.OrganisationFilters(area=getattr(filters, "area", "") or "")
+    matching = selectors.organisation_list(actor=actor, filters=filters).filter(condition)
+    return _lookup(actor=actor, action="organisation.lookup", by="credit_code",
+                   matching=matching, purpose=purpose)
 
 
 # --- organisations ---------------------------------------------------------------------------
