@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from zhili.accounts.models import ApiToken, RoleAssignment, User
 from zhili.accounts.roles import Role
@@ -19,6 +20,22 @@ from zhili.core.scoping import scope_of
 
 MANAGE_USERS = "accounts.manage_users"
 MANAGE_TOKENS = "accounts.manage_tokens"
+
+
+def may_use_admin(user) -> bool:
+    """Whether /admin/ lets the user in (Django's rule: an active staff member)."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+def uses_api(user) -> bool:
+    """Staff and holders of a usable API token: the ones the API docs are for."""
+    if may_use_admin(user) or not user.is_authenticated:
+        return user.is_authenticated
+    cache = user.__dict__.setdefault("_uses_api", [])
+    if not cache:
+        cache.append(ApiToken.objects.filter(user=user, revoked_at__isnull=True,
+                                             expires_at__gt=timezone.now()).exists())
+    return cache[0]
 
 
 def users_in_scope(actor, permission: str) -> QuerySet[User]:

@@ -1,4 +1,4 @@
-from zhili.geo.models import AreaNode
+from zhili.geo.models import AreaNode, Level
 from zhili.geo.services import city_generate
 
 
@@ -7,4 +7,5 @@ def seed(*, seed: int, log) -> None:
         log("  city already loaded")
         return
     counts = city_generate(preset="small", seed=seed)
-    log("  city generated (preset small): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    # "Level: count" reads right in both languages, with no plural to get wrong.
+    log("  city generated (preset small): " + ", ".join(f"{Level(k).label}: {v}" for k, v in counts.items()))

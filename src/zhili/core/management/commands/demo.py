@@ -58,13 +58,13 @@ class Command(BaseCommand):
                     lifespan="off")
 
     def print_logins(self):
-        from zhili.accounts.demo import DEMO_USERS, node_by_segment
-        from zhili.core.seeding import DEMO_PASSWORD
+        from zhili.core.seeding import DEMO_PASSWORD, demo_logins
 
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for username, _display, role, area, dept in DEMO_USERS:
-            where = node_by_segment(area).name + (f" · {dept}" if dept else "")
+        rows = demo_logins()
+        width = max((len(username) for username, *_ in rows), default=0) + 2
+        for username, where, role in rows:
             # Area and role last: CJK text is double width and breaks column padding.
-            self.stdout.write(f"  {username:<14} {where} · {role.label}")
+            self.stdout.write(f"  {username:<{width}}{where} · {role}")
         self.stdout.write("")
