@@ -1,6 +1,8 @@
 """Demo users: one per role, two grid workers and two street operators on different
 areas so that scoping can be seen. All share DEMO_PASSWORD."""
 
+from django.utils.translation import get_language
+
 from zhili.accounts.models import Department, User
 from zhili.accounts.roles import Role
 from zhili.accounts.services import departments_ensure, role_assign, user_create, user_update
@@ -34,8 +36,12 @@ DEMO_STAFF = {"admin"}
 
 
 def login_row(user: User, role_label: str, area: AreaNode, department: Department | None):
-    """(username, where, role) as `zhili demo` prints it."""
-    return user.username, area.name + (f" · {department.name}" if department else ""), str(role_label)
+    """(username, where, role) as `zhili demo` prints it, in the active language."""
+    english = (get_language() or "").startswith("en")
+    where = (area.name_en or area.name) if english else area.name
+    if department is not None:
+        where += " · " + ((department.name_en or department.name) if english else department.name)
+    return user.username, where, str(role_label)
 
 
 def logins() -> list[tuple[str, str, str]]:

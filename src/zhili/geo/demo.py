@@ -7,5 +7,9 @@ def seed(*, seed: int, log) -> None:
         log("  city already loaded")
         return
     counts = city_generate(preset="small", seed=seed)
+    log("  city generated (preset small): " + counts_text(counts))
+
+
+def counts_text(counts: dict[str, int]) -> str:
     # "Level: count" reads right in both languages, with no plural to get wrong.
-    log("  city generated (preset small): " + ", ".join(f"{Level(k).label}: {v}" for k, v in counts.items()))
+    return ", ".join(f"{Level(level).label}: {n}" for level, n in counts.items())
