@@ -2,6 +2,7 @@
 areas so that scoping can be seen. All share DEMO_PASSWORD."""
 
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from zhili.accounts.models import Department, User
 from zhili.accounts.roles import Role
@@ -68,4 +69,4 @@ def seed(*, seed: int, log) -> None:
             user_update(actor=None, user=user, fields=["is_staff"])
         department = Department.objects.get(code=dept) if dept else None
         role_assign(user=user, role=role, area=node_by_segment(area_segment), department=department)
-    log(f"  {created} demo users created (password {DEMO_PASSWORD})")
+    log("  " + _("demo users created: %(count)d") % {"count": created})

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhili.accounts.models import Department, RoleAssignment, User
 from zhili.accounts.roles import Role
@@ -32,8 +33,8 @@ from zhili.geo.models import AreaNode
 from zhili.registry.identifiers import credit_code_make, id_number_make
 from zhili.registry.models import Certificate, Organisation, Person
 
-CATALOGUE_LABELS = {"elements": _("data elements"), "materials": _("materials"), "matters": _("matters"),
-                    "bundles": _("bundles")}
+CATALOGUE_LABELS = {"elements": gettext_lazy("data elements"), "materials": gettext_lazy("materials"),
+                    "matters": gettext_lazy("matters"), "bundles": gettext_lazy("bundles")}
 OFFICER_AREA = "500103"  # the demo district; officers there cover its streets and grids
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # username, display name, grid (trimmed code), born, sequence, organisation body or None
@@ -237,11 +238,12 @@ def seed(*, seed: int, log) -> None:
         report = catalogue_import(actor=None, doc=doc, commit=True)
         if not report.ok:
             raise RuntimeError("catalogue: " + "; ".join(report.errors))
-        log("  catalogue: " + ", ".join(f"{CATALOGUE_LABELS.get(k, k)}: {v}"
-                                        for k, v in report.counts.items()))
+        log("  " + _("catalogue: %(counts)s") % {"counts": ", ".join(
+            f"{CATALOGUE_LABELS.get(k, k)}: {v}" for k, v in report.counts.items())})
     officers = _officers(log)
     bindings = _applicants()
     if Application.objects.filter(idempotency_key__startswith="demo-").exists():
+        log("  " + _("demo applications already seeded"))
         return
     bundles = list(Bundle.objects.order_by("code").values_list("code", "audience"))
     n = 0
@@ -259,7 +261,8 @@ def seed(*, seed: int, log) -> None:
             application = demo_apply(user=user, binding=binding, bundle=code, key=f"demo-{username}-{code}")
             _stage(application, STAGES[(i + j) % len(STAGES)], officers, user)
             n += 1
-    log(f"  demo applications: {n}; department officers: {len(officers)} (their logins are below)")
+    log("  " + _("demo applications: %(applications)d; department officers: %(officers)d "
+                 "(their logins are below)") % {"applications": n, "officers": len(officers)})
 
 
 def check_graphs() -> None:
