@@ -109,9 +109,6 @@ class Registry:
     map_layers: tuple[MapLayer, ...]
     problems: tuple[str, ...] = field(default=())
 
-    def demo_step(self, name: str) -> DemoStep:
-        return next(step for step in self.demo_steps if step.name == name)
-
 
 def zhili_apps() -> list[ZhiliAppConfig]:
     return [c for c in apps.get_app_configs() if isinstance(c, ZhiliAppConfig)]
