@@ -13,12 +13,27 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from zhili.accounts.models import ApiToken, RoleAssignment, User
-from zhili.accounts.roles import Role
+from zhili.accounts.roles import STAFF_ROLES, Role
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
 
 MANAGE_USERS = "accounts.manage_users"
 MANAGE_TOKENS = "accounts.manage_tokens"
+
+
+def may_use_admin(user) -> bool:
+    """Whether /admin/ lets the user in (Django's rule: an active staff member)."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+def uses_api(user) -> bool:
+    """Staff, and whoever works in a staff role: the ones the API docs are for.
+
+    Read from the assignments the request already holds: a menu costs no query.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or bool(user.roles() & STAFF_ROLES)
 
 
 def users_in_scope(actor, permission: str) -> QuerySet[User]:

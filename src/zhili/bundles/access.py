@@ -1,7 +1,7 @@
 """Who may do what with bundles.
 
 Permission strings (`bundles.apply`, `bundles.decide`, `bundles.manage_catalogue`)
-are granted through accounts.roles.ROLE_PERMISSIONS. Deciding is bound to a
+are declared and granted in apps.py (BundlesConfig). Deciding is bound to a
 department: an officer decides only tasks of their own department, in the
 area their assignment covers.
 """
