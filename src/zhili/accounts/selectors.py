@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from zhili.accounts.models import ApiToken, RoleAssignment, User
-from zhili.accounts.roles import Role
+from zhili.accounts.roles import ROLE_PERMISSIONS, Role
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
 
@@ -51,13 +51,27 @@ def manages_fully(actor, user: User, permission: str) -> bool:
             and all(scope.covers(a.area_path) for a in assignments))
 
 
+def department_posts(actor, permission: str) -> list[tuple[int, str]]:
+    """(department id, area path) of each of the actor's posts that is bound to a
+    department and whose role grants `permission`.
+
+    The one answer to "which departments does this actor act for, and where",
+    for every app that routes work to departments; the assignments are cached
+    on the user, so this costs no query after the first.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    return [(a.department_id, a.area_path) for a in actor.active_assignments()
+            if a.department_id is not None and permission in ROLE_PERMISSIONS.get(a.role, ())]
+
+
 def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[User]:
     """Users in the actor's area (accounts.manage_users), with their roles.
 
     filters: role (a role code), area (an area code: roles held there or
     below), q (username starts with), active (bool).
     """
-    from zhili.geo.models import AreaNode
+    from zhili.geo.selectors import node_by_code
 
     f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     users = users_in_scope(actor, MANAGE_USERS)
@@ -68,7 +82,7 @@ def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Us
                 raise invalid("role", f"unknown role {f['role']!r}; one of: {', '.join(Role.values)}")
             matching = matching.filter(role=f["role"])
         if "area" in f:
-            node = AreaNode.objects.filter(code=str(f["area"]).ljust(12, "0")).first()
+            node = node_by_code(f["area"])
             if node is None:
                 raise invalid("area", f"no area with code {f['area']!r}")
             matching = matching.filter(area_path__startswith=node.path)

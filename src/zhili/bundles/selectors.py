@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from zhili.bundles.access import binding_for, officer_posts, officer_q
+from zhili.bundles.access import PURPOSE, binding_for, officer_posts, officer_q
 from zhili.bundles.forms import element_schema
 from zhili.bundles.models import (
     OPEN_STATUSES,
@@ -48,8 +48,6 @@ def bundle_list(*, life_event: str = "") -> QuerySet[Bundle]:
 
 def _holdings(actor, plan: Plan, matters) -> tuple[object, set[str], dict[str, Certificate]]:
     """(person, consented data items, valid certificates by type) for the applicant."""
-    from zhili.bundles.services import PURPOSE
-
     binding = binding_for(actor)
     if binding is None:
         return None, set(), {}

@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from zhili.audit.services import audit_record
-from zhili.bundles import graph
 from zhili.bundles.access import (
+    PURPOSE,
+    PURPOSE_TEXT,
     binding_for,
     may_apply,
     may_decide,
 )
+from zhili.bundles.events import event, event_add, events_add
 from zhili.bundles.forms import data_validate, element_schema
 from zhili.bundles.models import (
-    DONE_STATUSES,
     Application,
-    ApplicationStatus,
     Attachment,
-    Event,
     EventKind,
     Material,
     SupplementRequest,
@@ -38,6 +36,12 @@ from zhili.bundles.models import (
     upload_path,
 )
 from zhili.bundles.plan import Plan, plan_load
+from zhili.bundles.release import (  # noqa: F401  (services' callers use these names)
+    application_release,
+    overdue_flag,
+    working_days_after,
+)
+from zhili.bundles.tasks import release_application
 from zhili.core.errors import (
     Conflict,
     FieldError,
@@ -55,22 +59,10 @@ from zhili.registry.models import (
     Consent,
 )
 
-PURPOSE = "bundles-prefill"
-PURPOSE_TEXT = "一件事一次办：预填表单、复用电子证照 (one thing, one go: prefill and reuse certificates)"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Type by the file's first bytes, never by its name or the browser's claim.
 MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _KEY_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-
-
-def working_days_after(start: datetime, days: int) -> datetime:
-    """`start` plus `days` working days (Monday to Friday; public holidays are not modelled)."""
-    at, left = start, days
-    while left > 0:
-        at += timedelta(days=1)
-        if at.weekday() < 5:
-            left -= 1
-    return at
 
 
 def _require_login(actor):
@@ -248,12 +240,12 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
                     ready_at=now if ready else None,
                     due_at=working_days_after(now, m.promised_days) if ready else None))
             Task.objects.bulk_create(tasks)
-            events = [Event(application=application, kind=EventKind.SUBMITTED, at=now, actor=actor,
+            events = [event(application=application, kind=EventKind.SUBMITTED, at=now, actor=actor,
                             detail={"matters": [m.code for m in applicable]})]
-            events += [Event(application=application, task=t, kind=EventKind.READY, at=now,
+            events += [event(application=application, task=t, kind=EventKind.READY, at=now,
                              detail={"department": t.department.code})
                        for t in tasks if t.status == TaskStatus.READY]
-            Event.objects.bulk_create(events)
+            events_add(events)
             if attach:
                 Attachment.objects.filter(pk__in=[a.pk for a in attach]).update(application=application)
             if reuse:
@@ -271,60 +263,6 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
             raise
         return existing
     return application
-
-
-# --- release -------------------------------------------------------------------------------
-
-def application_release(*, application_id: int) -> int:
-    """Make ready every blocked task whose dependencies are approved; idempotent.
-
-    Called inside each decision's transaction, and again from the task queue and
-    the sweep, so a crash between approval and release loses nothing.
-    Returns how many tasks changed.
-    """
-    with transaction.atomic():
-        application = Application.objects.select_for_update().filter(pk=application_id).first()
-        if application is None:
-            return 0
-        tasks = list(Task.objects.filter(application=application)
-                     .select_related("matter", "department")
-                     .prefetch_related("matter__depends_on"))
-        by_code = {t.matter.code: t for t in tasks}
-        deps = {code: {d.code for d in t.matter.depends_on.all() if d.code in by_code}
-                for code, t in by_code.items()}
-        done = {c for c, t in by_code.items() if t.status == TaskStatus.APPROVED}
-        failed = {c for c, t in by_code.items() if t.status in (TaskStatus.REJECTED, TaskStatus.CANCELLED)}
-        started = {c for c, t in by_code.items() if t.status != TaskStatus.BLOCKED}
-        now = timezone.now()
-        changed, events = [], []
-        behind = graph.blocked_by_failure(deps, failed)
-        for code in sorted(behind - started):
-            t = by_code[code]
-            t.status, t.decided_at = TaskStatus.CANCELLED, now
-            t.reason = "依赖的事项未办结 (a matter it depends on was rejected)"
-            changed.append(t)
-            events.append(Event(application=application, task=t, kind=EventKind.CANCELLED, at=now,
-                                detail={"because": sorted(deps[code] & (failed | behind))}))
-        for code in sorted(graph.ready_set(deps, done, started)):
-            t = by_code[code]
-            t.status, t.ready_at = TaskStatus.READY, now
-            t.due_at = working_days_after(now, t.matter.promised_days)
-            changed.append(t)
-            events.append(Event(application=application, task=t, kind=EventKind.READY, at=now,
-                                detail={"department": t.department.code}))
-        if changed:
-            Task.objects.bulk_update(changed, ["status", "ready_at", "due_at", "decided_at", "reason"])
-        if all(t.status in DONE_STATUSES for t in tasks) and application.completed_at is None:
-            application.completed_at = now
-            application.status = (ApplicationStatus.COMPLETED
-                                   if all(t.status == TaskStatus.APPROVED for t in tasks)
-                                   else ApplicationStatus.PARTLY_REJECTED)
-            application.save(update_fields=["completed_at", "status"])
-            events.append(Event(application=application, kind=EventKind.COMPLETED, at=now,
-                                detail={"status": application.status}))
-        if events:
-            Event.objects.bulk_create(events)
-    return len(changed)
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -408,16 +346,13 @@ def task_decide(*, actor, task: Task, decision: str, reason: str = "", items=Non
         if decision != "supplement":
             fresh.decided_at, fresh.decided_by, fresh.reason = now, actor, reason
         fresh.save()
-        Event.objects.create(application=fresh.application, task=fresh, kind=kind, at=now, actor=actor,
-                             detail={"reason": reason, "items": clean_items,
-                                     "output": fresh.output_number})
+        event_add(application=fresh.application, task=fresh, kind=kind, at=now, actor=actor,
+                  detail={"reason": reason, "items": clean_items, "output": fresh.output_number})
         audit_record(actor=actor, action=f"bundles.task_{decision}", obj=fresh,
                      detail={"matter": fresh.matter.code, "application": fresh.application.reference,
                              "reason": reason, "output": fresh.output_number})
         if decision != "supplement":
             application_release(application_id=fresh.application_id)
-            from zhili.bundles.tasks import release_application
-
             # The retry: if anything above is ever split off, the queue finishes it.
             enqueue_with_commit(release_application, fresh.application_id)
     return fresh
@@ -468,8 +403,8 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
         fresh.due_at = (fresh.due_at + waited) if fresh.due_at else working_days_after(
             now, fresh.matter.promised_days)
         fresh.save(update_fields=["status", "due_at"])
-        Event.objects.create(application=application, task=fresh, kind=EventKind.SUPPLEMENT_ANSWERED,
-                             at=now, actor=actor, detail={"items": len(open_request.items)})
+        event_add(application=application, task=fresh, kind=EventKind.SUPPLEMENT_ANSWERED,
+                  at=now, actor=actor, detail={"items": len(open_request.items)})
         audit_record(actor=actor, action="bundles.supplement_answer", obj=fresh,
                      detail={"request": open_request.pk})
     return open_request
@@ -486,27 +421,3 @@ def task_reveal(*, actor, task: Task, purpose: str) -> Task:
         audit_record(actor=actor, action="bundles.task_reveal", obj=task, purpose=purpose,
                      detail={"application": task.application_id})
     return task
-
-
-# --- overdue -------------------------------------------------------------------------------
-
-def overdue_flag(*, now: datetime | None = None) -> int:
-    """Flag open tasks past their due time to the lead department, once each. Idempotent."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # A task waiting for the applicant's supplements is not late: its clock is paused.
-        late = list(Task.objects.select_for_update().filter(
-            status=TaskStatus.READY, due_at__lt=now, overdue_flagged_at__isnull=True)
-            .select_related("application__bundle__lead_department")[:500])
-        if not late:
-            return 0
-        for t in late:
-            t.overdue_flagged_at = now
-        Task.objects.bulk_update(late, ["overdue_flagged_at"])
-        Event.objects.bulk_create([
-            Event(application=t.application, task=t, kind=EventKind.OVERDUE, at=now,
-                  detail={"lead": t.application.bundle.lead_department.code,
-                          "due_at": t.due_at.isoformat()}) for t in late])
-        audit_record(actor=None, action="bundles.overdue_flag", object_type="bundles.task",
-                     detail={"tasks": [t.pk for t in late]})
-    return len(late)

@@ -60,6 +60,17 @@ def _nodes():
     return AreaNode.objects.defer("geometry")
 
 
+def node_by_code(code) -> AreaNode | None:
+    """The node with this code, full (`500103000000`) or trimmed (`500103`), without its
+    outline; None when there is none or `code` cannot be one.
+
+    Not scoped: callers that take a code as a filter or a form field check the
+    actor's scope on what they then read.
+    """
+    full = normalise_code(str(code).strip()) if isinstance(code, str | int) else None
+    return _nodes().filter(code=full).first() if full else None
+
+
 def node_get(*, actor, code: str, with_geometry: bool = False) -> AreaNode:
     full = normalise_code(code)
     queryset = AreaNode.objects if with_geometry else _nodes()

@@ -21,6 +21,8 @@ from zhili.accounts.auth import optional_auth
 from zhili.core.errors import FieldError, ValidationFailed, invalid
 from zhili.core.pagination import PageParams, paginate
 from zhili.governance import selectors, services
+from zhili.governance.access import VIEW
+from zhili.governance.figures import case_figures
 from zhili.governance.models import Channel
 from zhili.governance.schemas import (
     ArriveIn,
@@ -45,7 +47,6 @@ from zhili.governance.schemas import (
     TaskOut,
     VersionIn,
 )
-from zhili.governance.services.common import VIEW
 
 router = Router(tags=["governance"])
 
@@ -239,7 +240,7 @@ def my_tasks(request):
                                 "on-time rates; median handling time; levels; satisfaction; "
                                 "disputes settled at street level or below)")
 def figures(request, q: Query[CaseQuery]):
-    return selectors.case_figures(actor=request.user, filters=_filters(q))
+    return case_figures(actor=request.user, filters=_filters(q))
 
 
 @router.get("/photos/{int:photo_id}", summary="A case photo (JPEG, metadata stripped)")

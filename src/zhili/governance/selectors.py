@@ -17,7 +17,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from zhili.core.errors import NotFound, invalid
-from zhili.geo.models import AreaNode
+from zhili.geo.selectors import node_by_code
+from zhili.governance.access import MANAGE, VIEW, WORK, department_pairs, has, may_view
+from zhili.governance.ladder import level_of_path
 from zhili.governance.models import (
     OPEN_STATUSES,
     Case,
@@ -27,14 +29,6 @@ from zhili.governance.models import (
     DepartmentTask,
     Dispute,
     Status,
-)
-from zhili.governance.services.common import (
-    MANAGE,
-    VIEW,
-    WORK,
-    department_pairs,
-    level_of_path,
-    may_view,
 )
 
 LIST_FIELDS = ("category", "grid", "assignee")
@@ -99,9 +93,9 @@ def visible_cases(actor) -> QuerySet:
     return Case.objects.filter(condition)
 
 
-def _area_path(code: str) -> str:
-    node = AreaNode.objects.filter(code=str(code).ljust(12, "0")[:15]).only("path").first() \
-        if str(code).isdigit() else None
+def area_path(code: str) -> str:
+    """The path of the area a filter names; 422 on `area` if there is none."""
+    node = node_by_code(code)
     if node is None:
         raise invalid("area", "unknown area code")
     return node.path
@@ -129,7 +123,7 @@ def case_list(*, actor, filters: CaseFilters | None = None, now=None) -> QuerySe
     if f.board:
         rows = rows.filter(category__board=f.board)
     if f.area:
-        rows = rows.filter(area_path__startswith=_area_path(f.area))
+        rows = rows.filter(area_path__startswith=area_path(f.area))
     if f.overdue:
         rows = rows.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if f.is_dispute is not None:
@@ -236,7 +230,7 @@ def dispute_list(*, actor, dispute_type: str | None = None, resolved: bool | Non
                  area: str | None = None, level: str | None = None) -> QuerySet:
     cases = visible_cases(actor).filter(is_dispute=True)
     if area:
-        cases = cases.filter(area_path__startswith=_area_path(area))
+        cases = cases.filter(area_path__startswith=area_path(area))
     rows = Dispute.objects.filter(case__in=cases)
     if dispute_type:
         rows = rows.filter(dispute_type=dispute_type)
@@ -267,8 +261,6 @@ def dispute_detail(*, dispute: Dispute) -> tuple[list, list]:
 def case_actions(*, actor, case: Case, now=None) -> list[str]:
     """The transitions the actor may try on the case now (for buttons; the services
     check again). Uses the actor's cached scope only: no queries."""
-    from zhili.governance.services.common import has
-
     if actor is None or not getattr(actor, "is_authenticated", False):
         return []
     now = now or timezone.now()
@@ -299,10 +291,8 @@ def case_actions(*, actor, case: Case, now=None) -> list[str]:
     return [name for name, ok in rules.items() if ok]
 
 
-from zhili.governance.figures import case_figures  # noqa: E402  (re-exported)
-
 __all__ = [
     "CaseFilters", "category_list", "visible_cases", "case_list", "case_get_for", "case_timeline",
     "case_tasks", "photo_get_for", "my_tasks", "department_inbox", "task_get_for", "overdue_list",
-    "dispute_list", "dispute_get_for", "dispute_detail", "case_figures", "case_actions",
+    "dispute_list", "dispute_get_for", "dispute_detail", "case_actions",
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
-from zhili.geo.models import AreaNode
+from zhili.geo.selectors import node_by_code
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
     Certificate,
@@ -62,11 +62,10 @@ def _area_prefix(code: str) -> str:
     code = (code or "").strip()
     if not code.isdigit() or not 2 <= len(code) <= 15:
         raise invalid("area", "must be an area code of 2 to 15 digits")
-    full = code.ljust(12, "0") if len(code) < 12 else code
-    path = AreaNode.objects.filter(code=full).values_list("path", flat=True).first()
-    if path is None:
+    node = node_by_code(code)
+    if node is None:
         raise invalid("area", f"no area with code {code}")
-    return path
+    return node.path
 
 
 def _q(value: str) -> str:

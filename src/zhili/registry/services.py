@@ -26,6 +26,7 @@ from zhili.audit.services import audit_record
 from zhili.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed, invalid
 from zhili.core.scoping import scope_of
 from zhili.geo.models import AreaNode, Level
+from zhili.geo.selectors import node_by_code
 from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
@@ -100,7 +101,7 @@ def _area(value, *, field: str, level: str | None = None) -> AreaNode:
         code = (value or "").strip() if isinstance(value, str) else ""
         if not code.isdigit() or not 2 <= len(code) <= 15:
             raise invalid(field, "must be an area code of 2 to 15 digits")
-        node = AreaNode.objects.filter(code=code.ljust(12, "0") if len(code) < 12 else code).first()
+        node = node_by_code(code)
         if node is None:
             raise invalid(field, f"no area with code {code}")
     if level and node.level != level:

@@ -21,8 +21,8 @@ from zhili.accounts.models import Department, RoleAssignment
 from zhili.accounts.roles import Role
 from zhili.core.errors import ApplicationError, NotFound
 from zhili.governance import selectors, services
+from zhili.governance.access import department_pairs
 from zhili.governance.models import Board, Outcome, Status
-from zhili.governance.services.common import department_pairs
 from zhili.governance.views.common import (
     HANDLE_TASK,
     MANAGE,
