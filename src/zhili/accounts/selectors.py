@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from zhili.accounts.models import ApiToken, RoleAssignment, User
 from zhili.accounts.roles import ROLE_PERMISSIONS, Role
@@ -25,7 +26,7 @@ def users_in_scope(actor, permission: str) -> QuerySet[User]:
     """Users holding a role inside `actor`'s scope for `permission`."""
     scope = scope_of(actor, permission)
     if scope.empty:
-        raise PermissionDenied(f"This needs the {permission} permission.")
+        raise PermissionDenied(_("This needs the %(permission)s permission.") % {"permission": permission})
     if scope.everywhere or actor.covers_whole_city(permission):
         return User.objects.all()
     holding = RoleAssignment.objects.filter(scope.q("area_path")).values("user_id")
@@ -79,12 +80,13 @@ def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Us
         matching = RoleAssignment.objects.all()
         if "role" in f:
             if f["role"] not in Role.values:
-                raise invalid("role", f"unknown role {f['role']!r}; one of: {', '.join(Role.values)}")
+                raise invalid("role", _("unknown role %(role)r; one of: %(roles)s")
+                              % {"role": f["role"], "roles": ", ".join(Role.values)})
             matching = matching.filter(role=f["role"])
         if "area" in f:
             node = node_by_code(f["area"])
             if node is None:
-                raise invalid("area", f"no area with code {f['area']!r}")
+                raise invalid("area", _("no area with code %(code)r") % {"code": f["area"]})
             matching = matching.filter(area_path__startswith=node.path)
         users = users.filter(pk__in=matching.values("user_id"))
     if "q" in f:
@@ -105,7 +107,7 @@ def token_list(*, actor, username: str | None = None) -> QuerySet[ApiToken]:
     else:
         owner = users_in_scope(actor, MANAGE_TOKENS).filter(username=username).first()
         if owner is None:
-            raise NotFound(f"No user {username!r} in your area.")
+            raise NotFound(_("No user %(username)r in your area.") % {"username": username})
     return ApiToken.objects.filter(user=owner).select_related("user").order_by("-created_at", "-id")
 
 
@@ -120,5 +122,5 @@ def token_get_for_revoke(*, actor, token_id: int) -> ApiToken:
         if scope.empty or not users_in_scope(actor, MANAGE_TOKENS).filter(pk=token.user_id).exists():
             token = None
     if token is None:
-        raise NotFound(f"No token {token_id} of yours or of a user in your area.")
+        raise NotFound(_("No token %(id)s of yours or of a user in your area.") % {"id": token_id})
     return token

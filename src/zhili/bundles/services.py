@@ -14,6 +14,7 @@ import secrets
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
 from zhili.bundles.access import (
@@ -79,15 +80,15 @@ def consent_give(*, actor, data_items: list[str]) -> list[str]:
     """
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents apply for bundled services.")
+        raise PermissionDenied(_("Only residents apply for bundled services."))
     if not isinstance(data_items, list) or not data_items:
-        raise invalid("data_items", "name at least one data item")
+        raise invalid("data_items", _("name at least one data item"))
     bad = [i for i in data_items if i not in DATA_ITEMS]
     if bad:
-        raise ValidationFailed([FieldError(f"data_items.{b}", "unknown data item") for b in bad[:10]])
+        raise ValidationFailed([FieldError(f"data_items.{b}", _("unknown data item")) for b in bad[:10]])
     binding = binding_for(actor)
     if binding is None:
-        raise invalid("data_items", "your account is not bound to a registry person (real-name check)")
+        raise invalid("data_items", _("your account is not bound to a registry person (real-name check)"))
     from zhili.registry.services import consent_grant
 
     active = set(Consent.objects.filter(person=binding.person, purpose=PURPOSE, revoked_at__isnull=True,
@@ -114,17 +115,17 @@ def consent_give(*, actor, data_items: list[str]) -> list[str]:
 def upload_store(*, actor, material: str, filename: str, content: bytes) -> Attachment:
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents upload materials.")
+        raise PermissionDenied(_("Only residents upload materials."))
     found = Material.objects.filter(code=str(material)[:48]).first()
     if found is None:
-        raise invalid("material", "no such material")
+        raise invalid("material", _("no such material"))
     if not content:
-        raise invalid("file", "is empty")
+        raise invalid("file", _("is empty"))
     if len(content) > MAX_UPLOAD_BYTES:
-        raise invalid("file", f"must be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise invalid("file", _("must be at most %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
     kind = next((t for magic, t in MAGIC.items() if content.startswith(magic)), None)
     if kind is None:
-        raise invalid("file", "must be a PDF, PNG or JPEG file")
+        raise invalid("file", _("must be a PDF, PNG or JPEG file"))
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         attachment = Attachment(owner=actor, material=found, filename=(filename or "upload")[-120:],
@@ -158,10 +159,10 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
     upload_ids = {}
     errors: list[FieldError] = []
     if not isinstance(uploads, dict):
-        raise invalid("uploads", "must be an object of material code to upload id")
+        raise invalid("uploads", _("must be an object of material code to upload id"))
     for code, value in uploads.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(FieldError(f"uploads.{code}", "must be an upload id"))
+            errors.append(FieldError(f"uploads.{code}", _("must be an upload id")))
         else:
             upload_ids[code] = value
     found = {a.pk: a for a in Attachment.objects.filter(pk__in=list(upload_ids.values())[:100],
@@ -169,7 +170,7 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
              .select_related("material")}
     attach, reuse = [], []
     wanted = set()
-    for material, _ in plan.materials(applicable):
+    for material, _reason in plan.materials(applicable):
         wanted.add(material.code)
         if material.code in produced:
             continue  # issued by a matter of this bundle on the way
@@ -179,12 +180,12 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
             continue
         upload = found.get(upload_ids.get(material.code, -1))
         if upload is None or upload.material_id != material.pk:
-            errors.append(FieldError(f"uploads.{material.code}", "is required: upload the document"))
+            errors.append(FieldError(f"uploads.{material.code}", _("is required: upload the document")))
         else:
             attach.append(upload)
     for code in upload_ids:
         if code not in wanted:
-            errors.append(FieldError(f"uploads.{code}", "not asked by this bundle"))
+            errors.append(FieldError(f"uploads.{code}", _("not asked by this bundle")))
     return attach, reuse, errors
 
 
@@ -193,24 +194,24 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
     """One submission: one application, one task per applicable matter. Idempotent by key."""
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents apply for bundled services.")
+        raise PermissionDenied(_("Only residents apply for bundled services."))
     if (not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 64
             or not set(idempotency_key) <= _KEY_OK):
-        raise invalid("idempotency_key", "8 to 64 letters, digits, dashes or underscores")
+        raise invalid("idempotency_key", _("8 to 64 letters, digits, dashes or underscores"))
     existing = (Application.objects.filter(applicant=actor, idempotency_key=idempotency_key)
                 .select_related("bundle").first())
     if existing is not None:
         if existing.bundle.code != bundle:
-            raise Conflict("This idempotency key was used for another bundle.")
+            raise Conflict(_("This idempotency key was used for another bundle."))
         return existing
     plan = plan_load(bundle)
     chosen = plan.answers_clean(answers)
     applicable = plan.applicable(chosen)
     if not applicable:
-        raise invalid("answers", "with these answers no matter applies")
+        raise invalid("answers", _("with these answers no matter applies"))
     binding = binding_for(actor)
     if binding is None:
-        raise invalid("applicant", "your account is not bound to a registry person (real-name check)")
+        raise invalid("applicant", _("your account is not bound to a registry person (real-name check)"))
     person = binding.person
     fields = [element_schema(e) for e in plan.elements(applicable)]
     clean, errors = data_validate(fields, data or {})
@@ -292,9 +293,9 @@ def _issue_output(*, actor, task: Task) -> tuple[str, Certificate | None]:
 
 def _supplement_items(task: Task, items) -> list[dict]:
     if not isinstance(items, list) or not items:
-        raise invalid("items", "list every missing item at once (at least one)")
+        raise invalid("items", _("list every missing item at once (at least one)"))
     if len(items) > 30:
-        raise invalid("items", "at most 30 items")
+        raise invalid("items", _("at most %(n)d items") % {"n": 30})
     elements = {e.code for e in task.matter.elements.all()}
     materials = {m.code for m in task.matter.materials.all()}
     clean, errors = [], []
@@ -303,13 +304,13 @@ def _supplement_items(task: Task, items) -> list[dict]:
         code = item.get("code", "") if isinstance(item, dict) else ""
         note = item.get("note", "") if isinstance(item, dict) else ""
         if kind not in ("element", "material", "note"):
-            errors.append(FieldError(f"items.{i}.kind", "one of: element, material, note"))
+            errors.append(FieldError(f"items.{i}.kind", _("one of: %(v)s") % {"v": "element, material, note"}))
         elif kind == "element" and code not in elements:
-            errors.append(FieldError(f"items.{i}.code", "not a data element of this matter"))
+            errors.append(FieldError(f"items.{i}.code", _("not a data element of this matter")))
         elif kind == "material" and code not in materials:
-            errors.append(FieldError(f"items.{i}.code", "not a material of this matter"))
+            errors.append(FieldError(f"items.{i}.code", _("not a material of this matter")))
         elif not isinstance(note, str) or len(note) > 200 or (kind == "note" and len(note.strip()) < 4):
-            errors.append(FieldError(f"items.{i}.note", "a note of 4 to 200 characters"))
+            errors.append(FieldError(f"items.{i}.note", _("a note of 4 to 200 characters")))
         else:
             clean.append({"kind": kind, "code": code, "note": note.strip()})
     if errors:
@@ -321,19 +322,20 @@ def task_decide(*, actor, task: Task, decision: str, reason: str = "", items=Non
     """Approve (issuing the output), reject with a reason, or ask for all supplements at once."""
     _require_login(actor)
     if decision not in DECISIONS:
-        raise invalid("decision", "one of: " + ", ".join(DECISIONS))
+        raise invalid("decision", _("one of: %(v)s") % {"v": ", ".join(DECISIONS)})
     if not may_decide(actor, task):
-        raise PermissionDenied("Only an officer of the task's department decides it.")
+        raise PermissionDenied(_("Only an officer of the task's department decides it."))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if decision == "reject" and not 4 <= len(reason) <= 300:
-        raise invalid("reason", "say why, in 4 to 300 characters")
+        raise invalid("reason", _("say why, in %(min)d to %(max)d characters") % {"min": 4, "max": 300})
     clean_items = _supplement_items(task, items) if decision == "supplement" else []
     now = timezone.now()
     with transaction.atomic():
         fresh = (Task.objects.select_for_update().select_related("application", "matter", "department")
                  .get(pk=task.pk))
         if fresh.status != TaskStatus.READY:
-            raise Conflict(f"The task is {fresh.status}; only a task with the department is decided.")
+            raise Conflict(_("The task is %(status)s; only a task with the department is decided.")
+                           % {"status": fresh.status})
         if decision == "approve":
             fresh.output_number, fresh.certificate = _issue_output(actor=actor, task=fresh)
             fresh.status, kind = TaskStatus.APPROVED, EventKind.APPROVED
@@ -363,13 +365,13 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
     """The applicant answers every item of the open request in one go; the task returns to the desk."""
     _require_login(actor)
     if task.application.applicant_id != actor.pk:
-        raise PermissionDenied("Only the applicant answers a supplement request.")
+        raise PermissionDenied(_("Only the applicant answers a supplement request."))
     open_request = task.supplements.filter(answered_at__isnull=True).first()
     if open_request is None or task.status != TaskStatus.SUPPLEMENT:
-        raise Conflict("There is no open supplement request for this task.")
+        raise Conflict(_("There is no open supplement request for this task."))
     data, uploads = data or {}, uploads or {}
     if not isinstance(data, dict) or not isinstance(uploads, dict):
-        raise invalid("data", "data and uploads must be objects")
+        raise invalid("data", _("data and uploads must be objects"))
     elements = {e.code: e for e in task.matter.elements.all()}
     fields = [element_schema(elements[i["code"]]) for i in open_request.items if i["kind"] == "element"]
     clean, errors = data_validate(fields, data)
@@ -381,14 +383,14 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
     for code, pk in ids.items():
         upload = found.get(pk)
         if upload is None or upload.material.code != code:
-            errors.append(FieldError(f"uploads.{code}", "is required: upload the document"))
+            errors.append(FieldError(f"uploads.{code}", _("is required: upload the document")))
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
         fresh = Task.objects.select_for_update().select_related("application", "matter").get(pk=task.pk)
         if fresh.status != TaskStatus.SUPPLEMENT:
-            raise Conflict("There is no open supplement request for this task.")
+            raise Conflict(_("There is no open supplement request for this task."))
         open_request.answer = {"data": clean, "uploads": {c: found[pk].pk for c, pk in ids.items()}}
         open_request.answered_at = now
         open_request.save(update_fields=["answer", "answered_at"])
@@ -413,10 +415,10 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
 def task_reveal(*, actor, task: Task, purpose: str) -> Task:
     """The applicant's data in full for an officer deciding the task, with a purpose, audited."""
     if not may_decide(actor, task):
-        raise PermissionDenied("Only an officer of the task's department sees the data in full.")
+        raise PermissionDenied(_("Only an officer of the task's department sees the data in full."))
     purpose = (purpose or "").strip() if isinstance(purpose, str) else ""
     if not 4 <= len(purpose) <= 200:
-        raise invalid("purpose", "say why, in 4 to 200 characters")
+        raise invalid("purpose", _("say why, in %(min)d to %(max)d characters") % {"min": 4, "max": 200})
     with transaction.atomic():
         audit_record(actor=actor, action="bundles.task_reveal", obj=task, purpose=purpose,
                      detail={"application": task.application_id})

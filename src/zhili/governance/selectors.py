@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, invalid
 from zhili.geo.selectors import node_by_code
@@ -97,7 +98,7 @@ def area_path(code: str) -> str:
     """The path of the area a filter names; 422 on `area` if there is none."""
     node = node_by_code(code)
     if node is None:
-        raise invalid("area", "unknown area code")
+        raise invalid("area", _("unknown area code"))
     return node.path
 
 
@@ -112,7 +113,7 @@ def case_list(*, actor, filters: CaseFilters | None = None, now=None) -> QuerySe
     if f.status:
         bad = [s for s in f.status if s not in Status.values]
         if bad:
-            raise invalid("status", f"one of: {', '.join(Status.values)}")
+            raise invalid("status", _("one of: %(v)s") % {"v": ", ".join(Status.values)})
         rows = rows.filter(status__in=f.status)
     if f.open is True:
         rows = rows.filter(status__in=OPEN_STATUSES)
@@ -203,7 +204,8 @@ def department_inbox(*, actor, status: list[str] | None = None) -> QuerySet:
     wanted = status or [DepartmentTask.TaskStatus.OPEN, DepartmentTask.TaskStatus.ACCEPTED]
     bad = [s for s in wanted if s not in DepartmentTask.TaskStatus.values]
     if bad:
-        raise invalid("status", f"one of: {', '.join(DepartmentTask.TaskStatus.values)}")
+        raise invalid("status", _("one of: %(v)s")
+                      % {"v": ", ".join(DepartmentTask.TaskStatus.values)})
     return (rows.filter(status__in=wanted)
             .select_related("case", "case__category", "case__grid", "case__assignee",
                             "department")
