@@ -11,6 +11,11 @@ from __future__ import annotations
 from django.db.models import Q
 
 from zhili.accounts.roles import ROLE_PERMISSIONS
+from zhili.accounts.selectors import department_posts
+
+# The consent under which the notice and the form read an applicant's data.
+PURPOSE = "bundles-prefill"
+PURPOSE_TEXT = "一件事一次办：预填表单、复用电子证照 (one thing, one go: prefill and reuse certificates)"
 
 
 def _grants(role: str, permission: str) -> bool:
@@ -33,10 +38,7 @@ def may_manage(actor) -> bool:
 
 def officer_posts(actor) -> list[tuple[int, str]]:
     """(department id, area path) for every post where the actor decides tasks."""
-    if not _authenticated(actor):
-        return []
-    return [(a.department_id, a.area_path) for a in actor.active_assignments()
-            if a.department_id is not None and _grants(a.role, "bundles.decide")]
+    return department_posts(actor, "bundles.decide")
 
 
 def officer_q(actor, department_field: str = "department_id", path_field: str = "area_path") -> Q:

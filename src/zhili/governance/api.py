@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
 from pydantic import ValidationError
@@ -23,6 +24,8 @@ from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS
 from zhili.core.scoping import scope_of
 from zhili.governance import selectors, services
+from zhili.governance.access import VIEW
+from zhili.governance.figures import case_figures
 from zhili.governance.models import Channel
 from zhili.governance.schemas import (
     ArriveIn,
@@ -50,7 +53,6 @@ from zhili.governance.schemas import (
     TaskOut,
     VersionIn,
 )
-from zhili.governance.services.common import VIEW
 from zhili.registry.masking import mask_phone
 
 router = Router(tags=["governance"])
@@ -86,7 +88,7 @@ def parse_body(request, schema):
             try:
                 attributes.update(json.loads(data.pop("attributes")))
             except (ValueError, TypeError, AttributeError):
-                raise invalid("attributes", "a JSON object") from None
+                raise invalid("attributes", _("must be a JSON object")) from None
         if attributes:
             data["attributes"] = attributes
         for name in PHOTO_FIELDS:
@@ -95,9 +97,9 @@ def parse_body(request, schema):
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            raise invalid("body", "not valid JSON") from None
+            raise invalid("body", _("not valid JSON")) from None
         if not isinstance(data, dict):
-            raise invalid("body", "a JSON object")
+            raise invalid("body", _("must be a JSON object"))
     try:
         return schema.model_validate(data), files
     except ValidationError as exc:
@@ -175,7 +177,7 @@ def categories_list(request, board: str | None = None):
 def case_report(request):
     data, photos = parse_body(request, CaseReportIn)
     if data.channel not in API_CHANNELS:
-        raise invalid("channel", f"one of: {', '.join(sorted(API_CHANNELS))}")
+        raise invalid("channel", _("one of: %(v)s") % {"v": ", ".join(sorted(API_CHANNELS))})
     case, created = services.case_report(
         actor=request.user, category=data.category, description=data.description, lon=data.lon,
         lat=data.lat, crs=data.crs, address=data.address, photos=photos,
@@ -273,7 +275,7 @@ def my_tasks(request):
                                 "on-time rates; median handling time; levels; satisfaction; "
                                 "disputes settled at street level or below)")
 def figures(request, q: Query[CaseQuery]):
-    return selectors.case_figures(actor=request.user, filters=_filters(q))
+    return case_figures(actor=request.user, filters=_filters(q))
 
 
 @router.get("/photos/{int:photo_id}", summary="A case photo (JPEG, metadata stripped)")
@@ -362,7 +364,7 @@ def case_assign(request, case_id: int, payload: AssignIn):
     if isinstance(assignee, str) and not assignee.isdigit():
         assignee = User.objects.filter(username=assignee).first()
         if assignee is None:
-            raise invalid("assignee", "no such user")
+            raise invalid("assignee", _("no such user"))
     elif isinstance(assignee, str):
         assignee = int(assignee)
     case = services.case_assign(actor=request.user, case=get_case(request, case_id),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
-from zhili.geo.models import AreaNode
+from zhili.geo.selectors import node_by_code
 from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
@@ -56,7 +56,7 @@ class CertificateFilters:
 
 def _scoped(model, actor, permission: str) -> QuerySet:
     if scope_of(actor, permission).empty:
-        raise PermissionDenied("Your roles do not include this registry.")
+        raise PermissionDenied(_("Your roles do not include this registry."))
     return model.objects.restrict(actor, permission)
 
 
@@ -64,18 +64,17 @@ def _area_prefix(code: str) -> str:
     """The path prefix of an area code; 422 on `area` if there is no such area."""
     code = (code or "").strip()
     if not code.isdigit() or not 2 <= len(code) <= 15:
-        raise invalid("area", "must be an area code of 2 to 15 digits")
-    full = code.ljust(12, "0") if len(code) < 12 else code
-    path = AreaNode.objects.filter(code=full).values_list("path", flat=True).first()
-    if path is None:
-        raise invalid("area", f"no area with code {code}")
-    return path
+        raise invalid("area", _("must be an area code of 2 to 15 digits"))
+    node = node_by_code(code)
+    if node is None:
+        raise invalid("area", _("no area with code %(code)s") % {"code": code})
+    return node.path
 
 
 def _q(value: str) -> str:
     value = (value or "").strip()
     if value and not _Q_OK.match(value):
-        raise invalid("q", "at most 64 characters, without control characters")
+        raise invalid("q", _("at most 64 characters, without control characters"))
     return value
 
 
@@ -175,11 +174,11 @@ def certificate_list(*, actor, filters: CertificateFilters | None = None
         qs = qs.filter(organisation_id=filters.organisation)
     if filters.cert_type:
         if filters.cert_type not in CERTIFICATE_TYPES:
-            raise invalid("cert_type", "one of: " + ", ".join(CERTIFICATE_TYPES))
+            raise invalid("cert_type", _("one of: %(v)s") % {"v": ", ".join(CERTIFICATE_TYPES)})
         qs = qs.filter(cert_type=filters.cert_type)
     if filters.status:
         if filters.status not in CertificateStatus.values:
-            raise invalid("status", "one of: " + ", ".join(CertificateStatus.values))
+            raise invalid("status", _("one of: %(v)s") % {"v": ", ".join(CertificateStatus.values)})
         qs = qs.filter(status=filters.status)
     return qs.order_by("id")
 
@@ -191,14 +190,14 @@ def certificate_holder_for(actor, *, person: int | None = None,
     A holder outside the actor's area reads as missing (422 on that field).
     """
     if (person is None) == (organisation is None):
-        raise invalid("holder", "name exactly one of holder_person and holder_organisation")
+        raise invalid("holder", _("name exactly one of holder_person and holder_organisation"))
     try:
         if person is not None:
             return person_get_for(actor, person)
         return organisation_get_for(actor, organisation)
     except NotFound:
         field = "holder_person" if person is not None else "holder_organisation"
-        raise invalid(field, "no such holder in your area") from None
+        raise invalid(field, _("no such holder in your area")) from None
 
 
 def certificate_get_for(actor, certificate_id) -> Certificate:

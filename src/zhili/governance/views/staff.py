@@ -22,8 +22,8 @@ from zhili.accounts.models import Department, RoleAssignment
 from zhili.accounts.roles import Role
 from zhili.core.errors import ApplicationError, NotFound, PermissionDenied
 from zhili.governance import selectors, services
+from zhili.governance.access import department_pairs
 from zhili.governance.models import Board, Outcome, Status
-from zhili.governance.services.common import department_pairs
 from zhili.governance.services.privacy import may_reveal_contact
 from zhili.governance.views.common import (
     HANDLE_TASK,
