@@ -131,23 +131,13 @@ def on_unexpected(request, exc):
 
 
 def _mount():
-    from zhili.accounts.api import router as accounts_router
-    from zhili.audit.api import router as audit_router
-    from zhili.bundles.api import router as bundles_router
-    from zhili.geo.api import router as geo_router
-    from zhili.governance.api import router as governance_router
-    from zhili.notifications.api import router as notifications_router
-    from zhili.registry.api import router as registry_router
-    from zhili.warning.api import router as warning_router
+    """Each app's Router, as its AppConfig declares (`api_router`, see core.plugins)."""
+    from django.utils.module_loading import import_string
 
-    api.add_router("/geo", geo_router)
-    api.add_router("/accounts", accounts_router)
-    api.add_router("/registry", registry_router)
-    api.add_router("/audit", audit_router)
-    api.add_router("/bundles", bundles_router)
-    api.add_router("/governance", governance_router)
-    api.add_router("/notifications", notifications_router)
-    api.add_router("/warning", warning_router)
+    from zhili.core.plugins import registry
+
+    for prefix, router in registry().api_routers:
+        api.add_router(prefix, import_string(router))
 
 
 _mount()

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "zhili.core.middleware.StaticGZipMiddleware",  # outside WhiteNoise, so it sees its files
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "zhili.core.middleware.RequestContextMiddleware",
@@ -122,6 +123,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # client address) inside the window, further attempts are refused.
 ZHILI_LOGIN_MAX_FAILURES = int(os.environ.get("ZHILI_LOGIN_MAX_FAILURES", "5"))
 ZHILI_LOGIN_WINDOW_SECONDS = int(os.environ.get("ZHILI_LOGIN_WINDOW_SECONDS", "900"))
+# Registry look-ups by a whole identity number, name or credit code: at most this
+# many per user inside the window (docs/registry.md, "Search and look-ups").
+ZHILI_LOOKUP_LIMIT = int(os.environ.get("ZHILI_LOOKUP_LIMIT", "20"))
+ZHILI_LOOKUP_WINDOW_SECONDS = int(os.environ.get("ZHILI_LOOKUP_WINDOW_SECONDS", "3600"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -158,10 +163,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# Queues are the worker's lanes: `zhili worker --lanes notifications,default`
+# serves some; the demo's in-process worker serves all, one thread each.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("ZHILI_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "sweeps"],
+        "QUEUES": ["notifications", "default", "sweeps", "long"],
     }
 }
 
@@ -209,7 +216,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_4xx_traceback": {"()": "zhili.core.logs.ClientErrorsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["no_4xx_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("ZHILI_LOG_LEVEL", "WARNING")},
     "loggers": {"zhili": {"level": os.environ.get("ZHILI_LOG_LEVEL", "INFO")}},
 }

@@ -4,17 +4,10 @@ from django.views.i18n import JavaScriptCatalog
 
 from zhili.api import api
 from zhili.core import views as core_views
+from zhili.core.plugins import registry
 
-urlpatterns = [
-    path("", include("zhili.core.urls")),
-    path("accounts/", include("zhili.accounts.urls")),
-    path("geo/", include("zhili.geo.urls")),
-    path("registry/", include("zhili.registry.urls")),
-    path("audit/", include("zhili.audit.urls")),
-    path("bundles/", include("zhili.bundles.urls")),
-    path("governance/", include("zhili.governance.urls")),
-    path("open311/v2/", include("zhili.governance.open311.urls")),
-    path("cap/", include("zhili.warning.cap.urls")),
+# Each app mounts its own pages (`urls` on its AppConfig, see core.plugins).
+urlpatterns = [path(mount.prefix, include(mount.module)) for mount in registry().urls] + [
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

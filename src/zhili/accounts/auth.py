@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
 from zhili.accounts.models import ApiToken, Department, RoleAssignment
+from zhili.core.auth import api_auth_register, optional_auth  # noqa: F401  (re-exported)
 from zhili.core.rows import instance_from_row
 
 # last_used_at is refreshed at most this often, so a busy token is not a hot row.
@@ -67,17 +68,6 @@ class BearerToken(HttpBearer):
 
 
 API_AUTH = [BearerToken(), django_auth]
-
-
-class OptionalAuth:
-    """For public endpoints that still know who is asking when someone is logged in."""
-
-    def __call__(self, request):
-        for auth in API_AUTH:
-            user = auth(request)
-            if user:
-                return user
-        return True  # anonymous is allowed
-
-
-optional_auth = OptionalAuth()
+# On import, which the project's API does before mounting any router: every
+# router's `optional_auth` then knows these.
+api_auth_register(*API_AUTH)

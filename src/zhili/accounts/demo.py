@@ -1,9 +1,12 @@
 """Demo users: one per role, two grid workers and two street operators on different
 areas so that scoping can be seen. All share DEMO_PASSWORD."""
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
 from zhili.accounts.models import Department, User
 from zhili.accounts.roles import Role
-from zhili.accounts.services import departments_ensure, role_assign, user_create
+from zhili.accounts.services import departments_ensure, role_assign, user_create, user_update
 from zhili.core.seeding import DEMO_PASSWORD
 from zhili.geo.models import AreaNode
 
@@ -29,6 +32,30 @@ def node_by_segment(segment: str) -> AreaNode:
     return AreaNode.objects.get(code=segment.ljust(12, "0"))
 
 
+# Who may open /admin/ (Django asks for is_staff besides the role's permissions).
+DEMO_STAFF = {"admin"}
+
+
+def login_row(user: User, role_label: str, area: AreaNode, department: Department | None):
+    """(username, where, role) as `zhili demo` prints it, in the active language."""
+    english = (get_language() or "").startswith("en")
+    where = (area.name_en or area.name) if english else area.name
+    if department is not None:
+        where += " · " + ((department.name_en or department.name) if english else department.name)
+    return user.username, where, str(role_label)
+
+
+def logins() -> list[tuple[str, str, str]]:
+    rows = []
+    departments = {d.code: d for d in Department.objects.all()}
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in DEMO_USERS])}
+    for username, _display, role, area, dept in DEMO_USERS:
+        if username in users:
+            rows.append(login_row(users[username], role.label, node_by_segment(area),
+                                  departments.get(dept)))
+    return rows
+
+
 def seed(*, seed: int, log) -> None:
     departments_ensure()
     created = 0
@@ -37,6 +64,9 @@ def seed(*, seed: int, log) -> None:
         if user is None:
             user = user_create(username=username, password=DEMO_PASSWORD, display_name=display)
             created += 1
+        if username in DEMO_STAFF and not user.is_staff:
+            user.is_staff = True
+            user_update(actor=None, user=user, fields=["is_staff"])
         department = Department.objects.get(code=dept) if dept else None
         role_assign(user=user, role=role, area=node_by_segment(area_segment), department=department)
-    log(f"  {created} demo users created (password {DEMO_PASSWORD})")
+    log("  " + _("demo users created: %(count)d") % {"count": created})

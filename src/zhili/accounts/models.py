@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhili.accounts.roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, Role
+from zhili.accounts.roles import ROLE_PERMISSIONS, Role, all_permissions
 from zhili.core.scoping import Scope, minimal_paths
 
 
@@ -69,7 +69,7 @@ class User(AbstractUser):
         if not self.is_active:
             return set()
         if self.is_superuser:
-            return set(ALL_PERMISSIONS)
+            return set(all_permissions())
         held: set[str] = set()
         for assignment in self.active_assignments():
             held |= ROLE_PERMISSIONS.get(assignment.role, frozenset())

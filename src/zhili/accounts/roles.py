@@ -1,11 +1,17 @@
 """Roles and what each may do. A role is held on an area node and covers its subtree.
 
-Permissions are plain strings `<app>.<verb>_<thing>`; the scope of a
-permission is the union of the subtrees of the assignments whose role grants it.
+Permissions are plain strings `<app>.<verb>_<thing>`, declared by the app that
+defines them, which also says which roles get them (`permissions` and
+`grants` on its AppConfig, see core.plugins). The scope of a permission is
+the union of the subtrees of the assignments whose role grants it.
 """
+
+from collections.abc import Iterator, Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from zhili.core.plugins import registry
 
 
 class Role(models.TextChoices):
@@ -22,47 +28,32 @@ class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("City administrator")
 
 
-STAFF_VIEW = {"geo.view_area", "registry.view_person", "registry.view_organisation",
-              "registry.view_certificate"}
+# Role groups the apps' grants use, so a new staff role is added in one place.
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT, Role.RESPONSIBLE_PERSON}
+GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
+OPERATOR_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_OPERATOR, Role.DISTRICT_OPERATOR,
+                            Role.CITY_OPERATOR})
 
-# Grid governance (cases and disputes). view_case: read cases in the area;
-# work_case: accept, check in, resolve, escalate, patrol reports (the grid's own
-# staff); manage_case: assign, dispatch to departments, verify, close, reject,
-# escalate, confirm duplicates; mediate: record disputes and mediation sessions;
-# handle_task: a department officer's tasks of their department in the area.
-GOV_VIEW = {"governance.view_case"}
-GOV_GRID = GOV_VIEW | {"governance.work_case", "governance.mediate"}
-GOV_MANAGE = GOV_VIEW | {"governance.manage_case", "governance.mediate"}
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.RESIDENT: frozenset({"bundles.apply"}),
-    Role.GRID_WORKER: frozenset(STAFF_VIEW | GOV_GRID),
-    Role.GRID_LEADER: frozenset(STAFF_VIEW | GOV_GRID),
-    Role.COMMUNITY_STAFF: frozenset(STAFF_VIEW | GOV_MANAGE),
-    Role.STREET_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
-    Role.DISTRICT_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
-    Role.CITY_OPERATOR: frozenset(STAFF_VIEW | GOV_MANAGE | {"registry.reveal_person"}),
-    Role.DEPARTMENT_OFFICER: frozenset(STAFF_VIEW | {"registry.reveal_person",
-                                                     "registry.issue_certificate",
-                                                     "governance.handle_task",
-                                                     "bundles.decide"}),
-    Role.RESPONSIBLE_PERSON: frozenset({"geo.view_area"}),
-    Role.EMERGENCY_COMMANDER: frozenset(STAFF_VIEW),
-    Role.CITY_ADMIN: frozenset(
-        STAFF_VIEW
-        | {
-            "registry.reveal_person",
-            "registry.change_person",
-            "registry.change_organisation",
-            "registry.issue_certificate",
-            "audit.view",
-            "accounts.manage_users",
-            "accounts.manage_tokens",
-            "geo.change_area",
-            "bundles.manage_catalogue",
-        }
-        | GOV_VIEW
-    ),
-}
+class _RolePermissions(Mapping):
+    """role -> the permissions the installed apps grant it (read at use, so an app
+    installed later, or only in a test, counts)."""
 
-ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+    def __getitem__(self, role: str) -> frozenset[str]:
+        return registry().role_permissions.get(str(role), frozenset())
+
+    def __contains__(self, role) -> bool:
+        return str(role) in Role.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Role.values)
+
+    def __len__(self) -> int:
+        return len(Role.values)
+
+
+ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = _RolePermissions()
+
+
+def all_permissions() -> frozenset[str]:
+    return frozenset(registry().permissions)

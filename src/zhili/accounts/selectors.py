@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from zhili.accounts.models import ApiToken, RoleAssignment, User
-from zhili.accounts.roles import Role
+from zhili.accounts.roles import ROLE_PERMISSIONS, STAFF_ROLES, Role
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
 
@@ -21,11 +22,26 @@ MANAGE_USERS = "accounts.manage_users"
 MANAGE_TOKENS = "accounts.manage_tokens"
 
 
+def may_use_admin(user) -> bool:
+    """Whether /admin/ lets the user in (Django's rule: an active staff member)."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+def uses_api(user) -> bool:
+    """Staff, and whoever works in a staff role: the ones the API docs are for.
+
+    Read from the assignments the request already holds: a menu costs no query.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or bool(user.roles() & STAFF_ROLES)
+
+
 def users_in_scope(actor, permission: str) -> QuerySet[User]:
     """Users holding a role inside `actor`'s scope for `permission`."""
     scope = scope_of(actor, permission)
     if scope.empty:
-        raise PermissionDenied(f"This needs the {permission} permission.")
+        raise PermissionDenied(_("This needs the %(permission)s permission.") % {"permission": permission})
     if scope.everywhere or actor.covers_whole_city(permission):
         return User.objects.all()
     holding = RoleAssignment.objects.filter(scope.q("area_path")).values("user_id")
@@ -51,13 +67,27 @@ def manages_fully(actor, user: User, permission: str) -> bool:
             and all(scope.covers(a.area_path) for a in assignments))
 
 
+def department_posts(actor, permission: str) -> list[tuple[int, str]]:
+    """(department id, area path) of each of the actor's posts that is bound to a
+    department and whose role grants `permission`.
+
+    The one answer to "which departments does this actor act for, and where",
+    for every app that routes work to departments; the assignments are cached
+    on the user, so this costs no query after the first.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    return [(a.department_id, a.area_path) for a in actor.active_assignments()
+            if a.department_id is not None and permission in ROLE_PERMISSIONS.get(a.role, ())]
+
+
 def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[User]:
     """Users in the actor's area (accounts.manage_users), with their roles.
 
     filters: role (a role code), area (an area code: roles held there or
     below), q (username starts with), active (bool).
     """
-    from zhili.geo.models import AreaNode
+    from zhili.geo.selectors import node_by_code
 
     f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     users = users_in_scope(actor, MANAGE_USERS)
@@ -65,12 +95,13 @@ def user_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Us
         matching = RoleAssignment.objects.all()
         if "role" in f:
             if f["role"] not in Role.values:
-                raise invalid("role", f"unknown role {f['role']!r}; one of: {', '.join(Role.values)}")
+                raise invalid("role", _("unknown role %(role)r; one of: %(roles)s")
+                              % {"role": f["role"], "roles": ", ".join(Role.values)})
             matching = matching.filter(role=f["role"])
         if "area" in f:
-            node = AreaNode.objects.filter(code=str(f["area"]).ljust(12, "0")).first()
+            node = node_by_code(f["area"])
             if node is None:
-                raise invalid("area", f"no area with code {f['area']!r}")
+                raise invalid("area", _("no area with code %(code)r") % {"code": f["area"]})
             matching = matching.filter(area_path__startswith=node.path)
         users = users.filter(pk__in=matching.values("user_id"))
     if "q" in f:
@@ -91,7 +122,7 @@ def token_list(*, actor, username: str | None = None) -> QuerySet[ApiToken]:
     else:
         owner = users_in_scope(actor, MANAGE_TOKENS).filter(username=username).first()
         if owner is None:
-            raise NotFound(f"No user {username!r} in your area.")
+            raise NotFound(_("No user %(username)r in your area.") % {"username": username})
     return ApiToken.objects.filter(user=owner).select_related("user").order_by("-created_at", "-id")
 
 
@@ -106,5 +137,5 @@ def token_get_for_revoke(*, actor, token_id: int) -> ApiToken:
         if scope.empty or not users_in_scope(actor, MANAGE_TOKENS).filter(pk=token.user_id).exists():
             token = None
     if token is None:
-        raise NotFound(f"No token {token_id} of yours or of a user in your area.")
+        raise NotFound(_("No token %(id)s of yours or of a user in your area.") % {"id": token_id})
     return token

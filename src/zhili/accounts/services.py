@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.accounts import selectors
 from zhili.accounts.auth import TOKEN_PREFIX, token_digest
@@ -34,17 +35,17 @@ def user_create(*, actor=None, username: str, password: str | None, display_name
     """
     username = (username or "").strip()
     if not username:
-        raise invalid("username", "must not be empty")
+        raise invalid("username", _("must not be empty"))
     try:
         User.username_validator(username)
     except DjangoValidationError:
-        raise invalid("username", "letters, digits and @ . + - _ only") from None
+        raise invalid("username", _("letters, digits and @ . + - _ only")) from None
     if len(username) > 150:
-        raise invalid("username", "at most 150 characters")
+        raise invalid("username", _("at most %(n)d characters") % {"n": 150})
     with transaction.atomic():
         # Usernames differ by more than case: "Admin" must not impersonate "admin".
         if User.objects.filter(username__iexact=username).exists():
-            raise Conflict(f"A user named {username!r} already exists.")
+            raise Conflict(_("A user named %(username)r already exists.") % {"username": username})
         user = User(username=username, display_name=display_name[:64], email=email)
         if password:
             user.set_password(password)
@@ -59,7 +60,7 @@ def user_create(*, actor=None, username: str, password: str | None, display_name
 def user_update(*, actor, user: User, fields: list[str]) -> User:
     """Save changes already made on `user` (by the admin's form) with their audit row."""
     if actor is not None and not selectors.manages_fully(actor, user, "accounts.manage_users"):
-        raise PermissionDenied("You may only change users whose roles lie in your area.")
+        raise PermissionDenied(_("You may only change users whose roles lie in your area."))
     changed = {f: getattr(user, f) for f in fields if f in USER_FIELDS_AUDITED}
     with transaction.atomic():
         user.save()
@@ -95,11 +96,12 @@ def user_log_in(*, request, user: User) -> None:
 def role_assign(*, actor=None, user: User, role: str, area, department: Department | None = None
                 ) -> RoleAssignment:
     if role not in Role.values:
-        raise invalid("role", f"unknown role {role!r}; one of: {', '.join(Role.values)}")
+        raise invalid("role", _("unknown role %(role)r; one of: %(roles)s")
+                      % {"role": role, "roles": ", ".join(Role.values)})
     if role == Role.DEPARTMENT_OFFICER and department is None:
-        raise invalid("department", "a department officer needs a department")
+        raise invalid("department", _("a department officer needs a department"))
     if actor is not None and not actor.has_perm_in("accounts.manage_users", area.path):
-        raise PermissionDenied("You may only assign roles inside your own area.")
+        raise PermissionDenied(_("You may only assign roles inside your own area."))
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(
             user=user, role=role, area=area, department=department,
@@ -115,7 +117,7 @@ def role_assign(*, actor=None, user: User, role: str, area, department: Departme
 
 def role_revoke(*, actor=None, assignment: RoleAssignment) -> None:
     if actor is not None and not actor.has_perm_in("accounts.manage_users", assignment.area_path):
-        raise PermissionDenied("You may only remove roles inside your own area.")
+        raise PermissionDenied(_("You may only remove roles inside your own area."))
     user = assignment.user
     with transaction.atomic():
         detail = {"user": user.username, "role": assignment.role, "area": assignment.area.code,
@@ -135,15 +137,15 @@ def token_create(*, actor=None, user: User, name: str = "cli", days: int = 90,
     than the one that minted it, so a stolen token cannot renew itself forever.
     """
     if not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
-        raise invalid("days", f"must be between 1 and {MAX_TOKEN_DAYS}")
+        raise invalid("days", _("must be between 1 and %(max)d") % {"max": MAX_TOKEN_DAYS})
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise invalid("name", "1 to 64 characters")
+        raise invalid("name", _("1 to 64 characters"))
     if not user.is_active:
-        raise invalid("user", f"{user.username!r} is not active")
+        raise invalid("user", _("%(username)r is not active") % {"username": user.username})
     if (actor is not None and actor.pk != user.pk
             and not selectors.manages_fully(actor, user, "accounts.manage_tokens")):
-        raise PermissionDenied("You may only mint tokens for yourself.")
+        raise PermissionDenied(_("You may only mint tokens for yourself."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(days=days)
     if not_after is not None:

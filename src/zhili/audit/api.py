@@ -1,5 +1,6 @@
 """/api/v1/audit: search the audit log and check its chain (readers with audit.view)."""
 
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router
 
 from zhili.audit import selectors
@@ -34,6 +35,6 @@ def verify(request):
     """Walks every entry (for readers of the whole city's log). On a large log
     this takes a while: prefer `zhili audit verify` on the server."""
     if not selectors.may_verify(request.auth):
-        raise PermissionDenied("Verifying the audit chain needs audit.view over the whole city.")
+        raise PermissionDenied(_("Verifying the audit chain needs audit.view over the whole city."))
     checked, problems = audit_verify()
     return {"entries": checked, "ok": not problems, "problems": problems}

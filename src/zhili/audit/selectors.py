@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.audit.models import AuditEntry
 from zhili.core.errors import NotFound, PermissionDenied
@@ -64,7 +65,7 @@ def audit_readable(actor) -> Q:
     """The entries `actor` may read, as a filter; PermissionDenied if none at all."""
     scope = scope_of(actor, PERMISSION)
     if scope.empty:
-        raise PermissionDenied("Reading the audit log needs the audit.view permission.")
+        raise PermissionDenied(_("Reading the audit log needs the audit.view permission."))
     condition = scope.q("area_path")
     if not scope.everywhere and actor.covers_whole_city(PERMISSION):
         condition |= Q(area_path="")
@@ -80,7 +81,7 @@ def entry_list(*, actor, filters: Mapping[str, Any] | None = None) -> QuerySet:
 def entry_get_for(*, actor, entry_id: int) -> AuditEntry:
     entry = AuditEntry.objects.filter(audit_readable(actor), pk=entry_id).first()
     if entry is None:
-        raise NotFound(f"No audit entry {entry_id} in your area.")
+        raise NotFound(_("No audit entry %(id)s in your area.") % {"id": entry_id})
     return entry
 
 

@@ -1,7 +1,7 @@
 """Who may do what with bundles.
 
 Permission strings (`bundles.apply`, `bundles.decide`, `bundles.manage_catalogue`)
-are granted through accounts.roles.ROLE_PERMISSIONS. Deciding is bound to a
+are declared and granted in apps.py (BundlesConfig). Deciding is bound to a
 department: an officer decides only tasks of their own department, in the
 area their assignment covers.
 """
@@ -11,6 +11,11 @@ from __future__ import annotations
 from django.db.models import Q
 
 from zhili.accounts.roles import ROLE_PERMISSIONS
+from zhili.accounts.selectors import department_posts
+
+# The consent under which the notice and the form read an applicant's data.
+PURPOSE = "bundles-prefill"
+PURPOSE_TEXT = "一件事一次办：预填表单、复用电子证照 (one thing, one go: prefill and reuse certificates)"
 
 
 def _grants(role: str, permission: str) -> bool:
@@ -33,10 +38,7 @@ def may_manage(actor) -> bool:
 
 def officer_posts(actor) -> list[tuple[int, str]]:
     """(department id, area path) for every post where the actor decides tasks."""
-    if not _authenticated(actor):
-        return []
-    return [(a.department_id, a.area_path) for a in actor.active_assignments()
-            if a.department_id is not None and _grants(a.role, "bundles.decide")]
+    return department_posts(actor, "bundles.decide")
 
 
 def officer_q(actor, department_field: str = "department_id", path_field: str = "area_path") -> Q:

@@ -6,6 +6,7 @@ Thin: parse, call one selector or service, serialise.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -69,7 +70,7 @@ def consent(request, payload: ConsentIn):
              summary="Upload a material (PDF, PNG or JPEG, at most 5 MB)")
 def upload(request, material: Form[str], file: File[UploadedFile]):
     if file.size is not None and file.size > services.MAX_UPLOAD_BYTES:
-        raise invalid("file", "must be at most 5 MB")
+        raise invalid("file", _("must be at most %(n)d MB") % {"n": 5})
     content = file.read(services.MAX_UPLOAD_BYTES + 1)
     return Status(201, services.upload_store(actor=request.user, material=material,
                                              filename=file.name or "", content=content))

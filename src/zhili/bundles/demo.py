@@ -11,8 +11,10 @@ from datetime import date, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from zhili.accounts.models import Department, User
+from zhili.accounts.models import Department, RoleAssignment, User
 from zhili.accounts.roles import Role
 from zhili.accounts.services import role_assign, user_create
 from zhili.bundles import graph
@@ -31,6 +33,8 @@ from zhili.geo.models import AreaNode
 from zhili.registry.identifiers import credit_code_make, id_number_make
 from zhili.registry.models import Certificate, Organisation, Person
 
+CATALOGUE_LABELS = {"elements": gettext_lazy("data elements"), "materials": gettext_lazy("materials"),
+                    "matters": gettext_lazy("matters"), "bundles": gettext_lazy("bundles")}
 OFFICER_AREA = "500103"  # the demo district; officers there cover its streets and grids
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # username, display name, grid (trimmed code), born, sequence, organisation body or None
@@ -79,6 +83,24 @@ def _officers(log) -> dict[str, User]:
             role_assign(user=user, role=Role.DEPARTMENT_OFFICER, area=area, department=dept)
         officers[dept.code] = user
     return officers
+
+
+def logins() -> list[tuple[str, str, str]]:
+    """The department officers and the applicants, as `zhili demo` prints them."""
+    from zhili.accounts.demo import login_row
+
+    rows = []
+    officers = (RoleAssignment.objects.filter(user__username__startswith="officer-",
+                                              role=Role.DEPARTMENT_OFFICER)
+                .select_related("user", "area", "department").defer("area__geometry")
+                .order_by("user__username"))
+    for a in officers:
+        rows.append(login_row(a.user, a.get_role_display(), a.area, a.department))
+    applicants = (RoleAssignment.objects.filter(user__username__in=[a[0] for a in APPLICANTS[1:]])
+                  .select_related("user", "area").defer("area__geometry").order_by("user__username"))
+    for a in applicants:
+        rows.append(login_row(a.user, a.get_role_display(), a.area, None))
+    return rows
 
 
 def _applicants() -> dict[str, ApplicantBinding]:
@@ -161,7 +183,7 @@ def demo_apply(*, user, binding, bundle: str, key: str, answers: dict | None = N
 def approve_ready(application, officers, *, rounds: int = 1, reject_first: bool = False):
     from zhili.bundles.services import task_decide
 
-    for _ in range(rounds):
+    for _round in range(rounds):
         ready = list(Task.objects.filter(application=application, status=TaskStatus.READY)
                      .select_related("matter", "department", "application"))
         if not ready:
@@ -216,10 +238,12 @@ def seed(*, seed: int, log) -> None:
         report = catalogue_import(actor=None, doc=doc, commit=True)
         if not report.ok:
             raise RuntimeError("catalogue: " + "; ".join(report.errors))
-        log(f"  catalogue: {report.counts}")
+        log("  " + _("catalogue: %(counts)s") % {"counts": ", ".join(
+            f"{CATALOGUE_LABELS.get(k, k)}: {v}" for k, v in report.counts.items())})
     officers = _officers(log)
     bindings = _applicants()
     if Application.objects.filter(idempotency_key__startswith="demo-").exists():
+        log("  " + _("demo applications already seeded"))
         return
     bundles = list(Bundle.objects.order_by("code").values_list("code", "audience"))
     n = 0
@@ -237,7 +261,8 @@ def seed(*, seed: int, log) -> None:
             application = demo_apply(user=user, binding=binding, bundle=code, key=f"demo-{username}-{code}")
             _stage(application, STAGES[(i + j) % len(STAGES)], officers, user)
             n += 1
-    log(f"  {n} demo applications, {len(officers)} department officers (officer-<department>)")
+    log("  " + _("demo applications: %(applications)d; department officers: %(officers)d "
+                 "(their logins are below)") % {"applications": n, "officers": len(officers)})
 
 
 def check_graphs() -> None:

@@ -11,6 +11,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from zhili.bundles.models import DataElement, ElementKind
 from zhili.core.errors import FieldError
 from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
@@ -40,18 +42,18 @@ def value_check(field: dict, raw) -> tuple[object, str | None]:
     if kind == ElementKind.BOOL:
         if raw in (True, False, "true", "false", "on", "", None):
             return raw in (True, "true", "on"), None
-        return None, "must be true or false"
+        return None, _("must be true or false")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return "", "is required" if field["required"] else None
+        return "", _("is required") if field["required"] else None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and kind == ElementKind.NUMBER:
         raw = str(raw)
     if not isinstance(raw, str):
-        return None, "must be text"
+        return None, _("must be text")
     value = raw.strip()
     if _CONTROL.search(value):
-        return None, "must not contain control characters"
+        return None, _("must not contain control characters")
     if len(value) > field["max_length"]:
-        return None, f"must have at most {field['max_length']} characters"
+        return None, _("must have at most %(n)d characters") % {"n": field["max_length"]}
     if kind == ElementKind.ID_NUMBER:
         try:
             return id_number_validate(value), None
@@ -66,21 +68,21 @@ def value_check(field: dict, raw) -> tuple[object, str | None]:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            return None, "must be a date YYYY-MM-DD"
+            return None, _("must be a date YYYY-MM-DD")
         if not 1900 <= day.year <= 2200:
-            return None, "must lie between 1900 and 2200"
+            return None, _("must lie between 1900 and 2200")
         return day.isoformat(), None
     if kind == ElementKind.NUMBER:
         try:
             number = Decimal(value)
         except InvalidOperation:
-            return None, "must be a number"
+            return None, _("must be a number")
         if not number.is_finite() or number < 0:
-            return None, "must be a number of at least 0"
+            return None, _("must be a number of at least 0")
     if kind == ElementKind.CHOICE and value not in field["choices"]:
-        return None, "one of: " + ", ".join(field["choices"])
+        return None, _("one of: %(v)s") % {"v": ", ".join(field["choices"])}
     if field["pattern"] and not re.fullmatch(field["pattern"].strip("^$"), value):
-        return None, "has the wrong format"
+        return None, _("has the wrong format")
     return value, None
 
 
@@ -88,13 +90,13 @@ def data_validate(fields: list[dict], data, *, prefix: str = "data") -> tuple[di
     """Every field checked; unknown keys refused. Returns (clean data, errors)."""
     errors: list[FieldError] = []
     if not isinstance(data, dict):
-        return {}, [FieldError(prefix, "must be an object of element code to value")]
+        return {}, [FieldError(prefix, _("must be an object of element code to value"))]
     if len(data) > 500:
-        return {}, [FieldError(prefix, "too many values")]
+        return {}, [FieldError(prefix, _("too many values"))]
     known = {f["code"] for f in fields}
     for key in data:
         if key not in known:
-            errors.append(FieldError(f"{prefix}.{key}", "not asked by this form"))
+            errors.append(FieldError(f"{prefix}.{key}", _("not asked by this form")))
     clean = {}
     for f in fields:
         value, error = value_check(f, data.get(f["code"]))

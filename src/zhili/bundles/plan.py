@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from zhili.bundles import graph
 from zhili.bundles.models import Bundle, BundleMatter, DataElement, Material, Matter, Situation
@@ -30,13 +31,13 @@ class Plan:
         """Each situation's answer (its default when not given); 422 on unknown or non-yes/no."""
         answers = answers or {}
         if not isinstance(answers, dict):
-            raise invalid("answers", "must be an object of situation code to true/false")
+            raise invalid("answers", _("must be an object of situation code to true/false"))
         codes = {s.code for s in self.situations}
         for key, value in answers.items():
             if key not in codes:
-                raise invalid(f"answers.{key}", "no such question in this bundle")
+                raise invalid(f"answers.{key}", _("no such question in this bundle"))
             if not isinstance(value, bool):
-                raise invalid(f"answers.{key}", "must be true or false")
+                raise invalid(f"answers.{key}", _("must be true or false"))
         return {s.code: answers.get(s.code, s.default) for s in self.situations}
 
     def applicable(self, answers: dict[str, bool]) -> list[Matter]:
@@ -99,11 +100,11 @@ def plan_load(bundle: Bundle | str) -> Plan:
     """Load a published bundle (by object or code) with everything the pages need."""
     if isinstance(bundle, str):
         if not bundle:
-            raise NotFound("No such bundle.")
+            raise NotFound(_("No such bundle."))
         bundle = (Bundle.objects.select_related("lead_department")
                   .filter(code=bundle[:48], published=True).first())
         if bundle is None:
-            raise NotFound("No such bundle.")
+            raise NotFound(_("No such bundle."))
     cached = _CACHE.get(bundle.pk)
     if cached is not None and cached[0] == bundle.updated_at:
         return cached[1]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from zhili.bundles.access import binding_for, officer_posts, officer_q
+from zhili.bundles.access import PURPOSE, binding_for, officer_posts, officer_q
 from zhili.bundles.forms import element_schema
 from zhili.bundles.models import (
     OPEN_STATUSES,
@@ -48,8 +49,6 @@ def bundle_list(*, life_event: str = "") -> QuerySet[Bundle]:
 
 def _holdings(actor, plan: Plan, matters) -> tuple[object, set[str], dict[str, Certificate]]:
     """(person, consented data items, valid certificates by type) for the applicant."""
-    from zhili.bundles.services import PURPOSE
-
     binding = binding_for(actor)
     if binding is None:
         return None, set(), {}
@@ -88,7 +87,7 @@ def notice_build(*, actor, bundle: str, answers: dict | None = None) -> dict:
     plan = plan_load(bundle)
     chosen = plan.answers_clean(answers)
     matters = plan.applicable(chosen)
-    _, consented, held = _holdings(actor, plan, matters)
+    _person, consented, held = _holdings(actor, plan, matters)
     days, path = plan.critical_days(matters)
     b = plan.bundle
     return {
@@ -186,9 +185,9 @@ def application_timeline(application: Application) -> dict:
 
 def inbox(*, actor, status: str = "ready") -> QuerySet[Task]:
     if not officer_posts(actor):
-        raise PermissionDenied("Only department officers have an inbox.")
+        raise PermissionDenied(_("Only department officers have an inbox."))
     if status not in TaskStatus.values and status != "open":
-        raise invalid("status", "one of: open, " + ", ".join(TaskStatus.values))
+        raise invalid("status", _("one of: %(v)s") % {"v": ", ".join(["open", *TaskStatus.values])})
     qs = Task.objects.filter(officer_q(actor)).select_related(
         "matter", "department", "application__bundle")
     qs = qs.filter(status__in=OPEN_STATUSES) if status == "open" else qs.filter(status=status)
@@ -207,7 +206,7 @@ def task_get_for(actor, task_id) -> Task:
 def overdue_for_lead(*, actor) -> QuerySet[Task]:
     """Overdue tasks of bundles the actor's department leads, in the actor's areas."""
     if not officer_posts(actor):
-        raise PermissionDenied("Only department officers see overdue tasks.")
+        raise PermissionDenied(_("Only department officers see overdue tasks."))
     return (Task.objects.filter(officer_q(actor, "application__bundle__lead_department_id"),
                                 overdue_flagged_at__isnull=False, status__in=OPEN_STATUSES)
             .select_related("matter", "department", "application__bundle").order_by("due_at"))

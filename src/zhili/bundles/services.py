@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
-from zhili.bundles import graph
 from zhili.bundles.access import (
+    PURPOSE,
+    PURPOSE_TEXT,
     binding_for,
     may_apply,
     may_decide,
 )
+from zhili.bundles.events import event, event_add, events_add
 from zhili.bundles.forms import data_validate, element_schema
 from zhili.bundles.models import (
-    DONE_STATUSES,
     Application,
-    ApplicationStatus,
     Attachment,
-    Event,
     EventKind,
     Material,
     SupplementRequest,
@@ -38,6 +37,12 @@ from zhili.bundles.models import (
     upload_path,
 )
 from zhili.bundles.plan import Plan, plan_load
+from zhili.bundles.release import (  # noqa: F401  (services' callers use these names)
+    application_release,
+    overdue_flag,
+    working_days_after,
+)
+from zhili.bundles.tasks import release_application
 from zhili.core.errors import (
     Conflict,
     FieldError,
@@ -55,22 +60,10 @@ from zhili.registry.models import (
     Consent,
 )
 
-PURPOSE = "bundles-prefill"
-PURPOSE_TEXT = "一件事一次办：预填表单、复用电子证照 (one thing, one go: prefill and reuse certificates)"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Type by the file's first bytes, never by its name or the browser's claim.
 MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _KEY_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-
-
-def working_days_after(start: datetime, days: int) -> datetime:
-    """`start` plus `days` working days (Monday to Friday; public holidays are not modelled)."""
-    at, left = start, days
-    while left > 0:
-        at += timedelta(days=1)
-        if at.weekday() < 5:
-            left -= 1
-    return at
 
 
 def _require_login(actor):
@@ -87,15 +80,15 @@ def consent_give(*, actor, data_items: list[str]) -> list[str]:
     """
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents apply for bundled services.")
+        raise PermissionDenied(_("Only residents apply for bundled services."))
     if not isinstance(data_items, list) or not data_items:
-        raise invalid("data_items", "name at least one data item")
+        raise invalid("data_items", _("name at least one data item"))
     bad = [i for i in data_items if i not in DATA_ITEMS]
     if bad:
-        raise ValidationFailed([FieldError(f"data_items.{b}", "unknown data item") for b in bad[:10]])
+        raise ValidationFailed([FieldError(f"data_items.{b}", _("unknown data item")) for b in bad[:10]])
     binding = binding_for(actor)
     if binding is None:
-        raise invalid("data_items", "your account is not bound to a registry person (real-name check)")
+        raise invalid("data_items", _("your account is not bound to a registry person (real-name check)"))
     from zhili.registry.services import consent_grant
 
     active = set(Consent.objects.filter(person=binding.person, purpose=PURPOSE, revoked_at__isnull=True,
@@ -122,17 +115,17 @@ def consent_give(*, actor, data_items: list[str]) -> list[str]:
 def upload_store(*, actor, material: str, filename: str, content: bytes) -> Attachment:
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents upload materials.")
+        raise PermissionDenied(_("Only residents upload materials."))
     found = Material.objects.filter(code=str(material)[:48]).first()
     if found is None:
-        raise invalid("material", "no such material")
+        raise invalid("material", _("no such material"))
     if not content:
-        raise invalid("file", "is empty")
+        raise invalid("file", _("is empty"))
     if len(content) > MAX_UPLOAD_BYTES:
-        raise invalid("file", f"must be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise invalid("file", _("must be at most %(n)d MB") % {"n": MAX_UPLOAD_BYTES // (1024 * 1024)})
     kind = next((t for magic, t in MAGIC.items() if content.startswith(magic)), None)
     if kind is None:
-        raise invalid("file", "must be a PDF, PNG or JPEG file")
+        raise invalid("file", _("must be a PDF, PNG or JPEG file"))
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         attachment = Attachment(owner=actor, material=found, filename=(filename or "upload")[-120:],
@@ -166,10 +159,10 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
     upload_ids = {}
     errors: list[FieldError] = []
     if not isinstance(uploads, dict):
-        raise invalid("uploads", "must be an object of material code to upload id")
+        raise invalid("uploads", _("must be an object of material code to upload id"))
     for code, value in uploads.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(FieldError(f"uploads.{code}", "must be an upload id"))
+            errors.append(FieldError(f"uploads.{code}", _("must be an upload id")))
         else:
             upload_ids[code] = value
     found = {a.pk: a for a in Attachment.objects.filter(pk__in=list(upload_ids.values())[:100],
@@ -177,7 +170,7 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
              .select_related("material")}
     attach, reuse = [], []
     wanted = set()
-    for material, _ in plan.materials(applicable):
+    for material, _reason in plan.materials(applicable):
         wanted.add(material.code)
         if material.code in produced:
             continue  # issued by a matter of this bundle on the way
@@ -187,12 +180,12 @@ def _materials_resolve(plan: Plan, applicable, person, uploads: dict, actor, con
             continue
         upload = found.get(upload_ids.get(material.code, -1))
         if upload is None or upload.material_id != material.pk:
-            errors.append(FieldError(f"uploads.{material.code}", "is required: upload the document"))
+            errors.append(FieldError(f"uploads.{material.code}", _("is required: upload the document")))
         else:
             attach.append(upload)
     for code in upload_ids:
         if code not in wanted:
-            errors.append(FieldError(f"uploads.{code}", "not asked by this bundle"))
+            errors.append(FieldError(f"uploads.{code}", _("not asked by this bundle")))
     return attach, reuse, errors
 
 
@@ -201,24 +194,24 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
     """One submission: one application, one task per applicable matter. Idempotent by key."""
     _require_login(actor)
     if not may_apply(actor):
-        raise PermissionDenied("Only residents apply for bundled services.")
+        raise PermissionDenied(_("Only residents apply for bundled services."))
     if (not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 64
             or not set(idempotency_key) <= _KEY_OK):
-        raise invalid("idempotency_key", "8 to 64 letters, digits, dashes or underscores")
+        raise invalid("idempotency_key", _("8 to 64 letters, digits, dashes or underscores"))
     existing = (Application.objects.filter(applicant=actor, idempotency_key=idempotency_key)
                 .select_related("bundle").first())
     if existing is not None:
         if existing.bundle.code != bundle:
-            raise Conflict("This idempotency key was used for another bundle.")
+            raise Conflict(_("This idempotency key was used for another bundle."))
         return existing
     plan = plan_load(bundle)
     chosen = plan.answers_clean(answers)
     applicable = plan.applicable(chosen)
     if not applicable:
-        raise invalid("answers", "with these answers no matter applies")
+        raise invalid("answers", _("with these answers no matter applies"))
     binding = binding_for(actor)
     if binding is None:
-        raise invalid("applicant", "your account is not bound to a registry person (real-name check)")
+        raise invalid("applicant", _("your account is not bound to a registry person (real-name check)"))
     person = binding.person
     fields = [element_schema(e) for e in plan.elements(applicable)]
     clean, errors = data_validate(fields, data or {})
@@ -248,12 +241,12 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
                     ready_at=now if ready else None,
                     due_at=working_days_after(now, m.promised_days) if ready else None))
             Task.objects.bulk_create(tasks)
-            events = [Event(application=application, kind=EventKind.SUBMITTED, at=now, actor=actor,
+            events = [event(application=application, kind=EventKind.SUBMITTED, at=now, actor=actor,
                             detail={"matters": [m.code for m in applicable]})]
-            events += [Event(application=application, task=t, kind=EventKind.READY, at=now,
+            events += [event(application=application, task=t, kind=EventKind.READY, at=now,
                              detail={"department": t.department.code})
                        for t in tasks if t.status == TaskStatus.READY]
-            Event.objects.bulk_create(events)
+            events_add(events)
             if attach:
                 Attachment.objects.filter(pk__in=[a.pk for a in attach]).update(application=application)
             if reuse:
@@ -271,60 +264,6 @@ def application_submit(*, actor, bundle: str, answers: dict | None, data: dict |
             raise
         return existing
     return application
-
-
-# --- release -------------------------------------------------------------------------------
-
-def application_release(*, application_id: int) -> int:
-    """Make ready every blocked task whose dependencies are approved; idempotent.
-
-    Called inside each decision's transaction, and again from the task queue and
-    the sweep, so a crash between approval and release loses nothing.
-    Returns how many tasks changed.
-    """
-    with transaction.atomic():
-        application = Application.objects.select_for_update().filter(pk=application_id).first()
-        if application is None:
-            return 0
-        tasks = list(Task.objects.filter(application=application)
-                     .select_related("matter", "department")
-                     .prefetch_related("matter__depends_on"))
-        by_code = {t.matter.code: t for t in tasks}
-        deps = {code: {d.code for d in t.matter.depends_on.all() if d.code in by_code}
-                for code, t in by_code.items()}
-        done = {c for c, t in by_code.items() if t.status == TaskStatus.APPROVED}
-        failed = {c for c, t in by_code.items() if t.status in (TaskStatus.REJECTED, TaskStatus.CANCELLED)}
-        started = {c for c, t in by_code.items() if t.status != TaskStatus.BLOCKED}
-        now = timezone.now()
-        changed, events = [], []
-        behind = graph.blocked_by_failure(deps, failed)
-        for code in sorted(behind - started):
-            t = by_code[code]
-            t.status, t.decided_at = TaskStatus.CANCELLED, now
-            t.reason = "依赖的事项未办结 (a matter it depends on was rejected)"
-            changed.append(t)
-            events.append(Event(application=application, task=t, kind=EventKind.CANCELLED, at=now,
-                                detail={"because": sorted(deps[code] & (failed | behind))}))
-        for code in sorted(graph.ready_set(deps, done, started)):
-            t = by_code[code]
-            t.status, t.ready_at = TaskStatus.READY, now
-            t.due_at = working_days_after(now, t.matter.promised_days)
-            changed.append(t)
-            events.append(Event(application=application, task=t, kind=EventKind.READY, at=now,
-                                detail={"department": t.department.code}))
-        if changed:
-            Task.objects.bulk_update(changed, ["status", "ready_at", "due_at", "decided_at", "reason"])
-        if all(t.status in DONE_STATUSES for t in tasks) and application.completed_at is None:
-            application.completed_at = now
-            application.status = (ApplicationStatus.COMPLETED
-                                   if all(t.status == TaskStatus.APPROVED for t in tasks)
-                                   else ApplicationStatus.PARTLY_REJECTED)
-            application.save(update_fields=["completed_at", "status"])
-            events.append(Event(application=application, kind=EventKind.COMPLETED, at=now,
-                                detail={"status": application.status}))
-        if events:
-            Event.objects.bulk_create(events)
-    return len(changed)
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -354,9 +293,9 @@ def _issue_output(*, actor, task: Task) -> tuple[str, Certificate | None]:
 
 def _supplement_items(task: Task, items) -> list[dict]:
     if not isinstance(items, list) or not items:
-        raise invalid("items", "list every missing item at once (at least one)")
+        raise invalid("items", _("list every missing item at once (at least one)"))
     if len(items) > 30:
-        raise invalid("items", "at most 30 items")
+        raise invalid("items", _("at most %(n)d items") % {"n": 30})
     elements = {e.code for e in task.matter.elements.all()}
     materials = {m.code for m in task.matter.materials.all()}
     clean, errors = [], []
@@ -365,13 +304,13 @@ def _supplement_items(task: Task, items) -> list[dict]:
         code = item.get("code", "") if isinstance(item, dict) else ""
         note = item.get("note", "") if isinstance(item, dict) else ""
         if kind not in ("element", "material", "note"):
-            errors.append(FieldError(f"items.{i}.kind", "one of: element, material, note"))
+            errors.append(FieldError(f"items.{i}.kind", _("one of: %(v)s") % {"v": "element, material, note"}))
         elif kind == "element" and code not in elements:
-            errors.append(FieldError(f"items.{i}.code", "not a data element of this matter"))
+            errors.append(FieldError(f"items.{i}.code", _("not a data element of this matter")))
         elif kind == "material" and code not in materials:
-            errors.append(FieldError(f"items.{i}.code", "not a material of this matter"))
+            errors.append(FieldError(f"items.{i}.code", _("not a material of this matter")))
         elif not isinstance(note, str) or len(note) > 200 or (kind == "note" and len(note.strip()) < 4):
-            errors.append(FieldError(f"items.{i}.note", "a note of 4 to 200 characters"))
+            errors.append(FieldError(f"items.{i}.note", _("a note of 4 to 200 characters")))
         else:
             clean.append({"kind": kind, "code": code, "note": note.strip()})
     if errors:
@@ -383,19 +322,20 @@ def task_decide(*, actor, task: Task, decision: str, reason: str = "", items=Non
     """Approve (issuing the output), reject with a reason, or ask for all supplements at once."""
     _require_login(actor)
     if decision not in DECISIONS:
-        raise invalid("decision", "one of: " + ", ".join(DECISIONS))
+        raise invalid("decision", _("one of: %(v)s") % {"v": ", ".join(DECISIONS)})
     if not may_decide(actor, task):
-        raise PermissionDenied("Only an officer of the task's department decides it.")
+        raise PermissionDenied(_("Only an officer of the task's department decides it."))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if decision == "reject" and not 4 <= len(reason) <= 300:
-        raise invalid("reason", "say why, in 4 to 300 characters")
+        raise invalid("reason", _("say why, in %(min)d to %(max)d characters") % {"min": 4, "max": 300})
     clean_items = _supplement_items(task, items) if decision == "supplement" else []
     now = timezone.now()
     with transaction.atomic():
         fresh = (Task.objects.select_for_update().select_related("application", "matter", "department")
                  .get(pk=task.pk))
         if fresh.status != TaskStatus.READY:
-            raise Conflict(f"The task is {fresh.status}; only a task with the department is decided.")
+            raise Conflict(_("The task is %(status)s; only a task with the department is decided.")
+                           % {"status": fresh.status})
         if decision == "approve":
             fresh.output_number, fresh.certificate = _issue_output(actor=actor, task=fresh)
             fresh.status, kind = TaskStatus.APPROVED, EventKind.APPROVED
@@ -408,16 +348,13 @@ def task_decide(*, actor, task: Task, decision: str, reason: str = "", items=Non
         if decision != "supplement":
             fresh.decided_at, fresh.decided_by, fresh.reason = now, actor, reason
         fresh.save()
-        Event.objects.create(application=fresh.application, task=fresh, kind=kind, at=now, actor=actor,
-                             detail={"reason": reason, "items": clean_items,
-                                     "output": fresh.output_number})
+        event_add(application=fresh.application, task=fresh, kind=kind, at=now, actor=actor,
+                  detail={"reason": reason, "items": clean_items, "output": fresh.output_number})
         audit_record(actor=actor, action=f"bundles.task_{decision}", obj=fresh,
                      detail={"matter": fresh.matter.code, "application": fresh.application.reference,
                              "reason": reason, "output": fresh.output_number})
         if decision != "supplement":
             application_release(application_id=fresh.application_id)
-            from zhili.bundles.tasks import release_application
-
             # The retry: if anything above is ever split off, the queue finishes it.
             enqueue_with_commit(release_application, fresh.application_id)
     return fresh
@@ -428,13 +365,13 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
     """The applicant answers every item of the open request in one go; the task returns to the desk."""
     _require_login(actor)
     if task.application.applicant_id != actor.pk:
-        raise PermissionDenied("Only the applicant answers a supplement request.")
+        raise PermissionDenied(_("Only the applicant answers a supplement request."))
     open_request = task.supplements.filter(answered_at__isnull=True).first()
     if open_request is None or task.status != TaskStatus.SUPPLEMENT:
-        raise Conflict("There is no open supplement request for this task.")
+        raise Conflict(_("There is no open supplement request for this task."))
     data, uploads = data or {}, uploads or {}
     if not isinstance(data, dict) or not isinstance(uploads, dict):
-        raise invalid("data", "data and uploads must be objects")
+        raise invalid("data", _("data and uploads must be objects"))
     elements = {e.code: e for e in task.matter.elements.all()}
     fields = [element_schema(elements[i["code"]]) for i in open_request.items if i["kind"] == "element"]
     clean, errors = data_validate(fields, data)
@@ -446,14 +383,14 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
     for code, pk in ids.items():
         upload = found.get(pk)
         if upload is None or upload.material.code != code:
-            errors.append(FieldError(f"uploads.{code}", "is required: upload the document"))
+            errors.append(FieldError(f"uploads.{code}", _("is required: upload the document")))
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
         fresh = Task.objects.select_for_update().select_related("application", "matter").get(pk=task.pk)
         if fresh.status != TaskStatus.SUPPLEMENT:
-            raise Conflict("There is no open supplement request for this task.")
+            raise Conflict(_("There is no open supplement request for this task."))
         open_request.answer = {"data": clean, "uploads": {c: found[pk].pk for c, pk in ids.items()}}
         open_request.answered_at = now
         open_request.save(update_fields=["answer", "answered_at"])
@@ -468,8 +405,8 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
         fresh.due_at = (fresh.due_at + waited) if fresh.due_at else working_days_after(
             now, fresh.matter.promised_days)
         fresh.save(update_fields=["status", "due_at"])
-        Event.objects.create(application=application, task=fresh, kind=EventKind.SUPPLEMENT_ANSWERED,
-                             at=now, actor=actor, detail={"items": len(open_request.items)})
+        event_add(application=application, task=fresh, kind=EventKind.SUPPLEMENT_ANSWERED,
+                  at=now, actor=actor, detail={"items": len(open_request.items)})
         audit_record(actor=actor, action="bundles.supplement_answer", obj=fresh,
                      detail={"request": open_request.pk})
     return open_request
@@ -478,35 +415,11 @@ def supplement_answer(*, actor, task: Task, data: dict | None = None,
 def task_reveal(*, actor, task: Task, purpose: str) -> Task:
     """The applicant's data in full for an officer deciding the task, with a purpose, audited."""
     if not may_decide(actor, task):
-        raise PermissionDenied("Only an officer of the task's department sees the data in full.")
+        raise PermissionDenied(_("Only an officer of the task's department sees the data in full."))
     purpose = (purpose or "").strip() if isinstance(purpose, str) else ""
     if not 4 <= len(purpose) <= 200:
-        raise invalid("purpose", "say why, in 4 to 200 characters")
+        raise invalid("purpose", _("say why, in %(min)d to %(max)d characters") % {"min": 4, "max": 200})
     with transaction.atomic():
         audit_record(actor=actor, action="bundles.task_reveal", obj=task, purpose=purpose,
                      detail={"application": task.application_id})
     return task
-
-
-# --- overdue -------------------------------------------------------------------------------
-
-def overdue_flag(*, now: datetime | None = None) -> int:
-    """Flag open tasks past their due time to the lead department, once each. Idempotent."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # A task waiting for the applicant's supplements is not late: its clock is paused.
-        late = list(Task.objects.select_for_update().filter(
-            status=TaskStatus.READY, due_at__lt=now, overdue_flagged_at__isnull=True)
-            .select_related("application__bundle__lead_department")[:500])
-        if not late:
-            return 0
-        for t in late:
-            t.overdue_flagged_at = now
-        Task.objects.bulk_update(late, ["overdue_flagged_at"])
-        Event.objects.bulk_create([
-            Event(application=t.application, task=t, kind=EventKind.OVERDUE, at=now,
-                  detail={"lead": t.application.bundle.lead_department.code,
-                          "due_at": t.due_at.isoformat()}) for t in late])
-        audit_record(actor=None, action="bundles.overdue_flag", object_type="bundles.task",
-                     detail={"tasks": [t.pk for t in late]})
-    return len(late)

@@ -45,7 +45,9 @@ def bundle_list(request):
     events: dict[str, list] = {}
     for b in bundles:
         events.setdefault(b.life_event, []).append(b)
-    return render(request, "bundles/list.html", {"events": events})
+    # Offer only the pages this user can open (an inbox is for department officers).
+    return render(request, "bundles/list.html", {"events": events, "may_apply": may_apply(request.user),
+                                                 "is_officer": is_officer(request.user)})
 
 
 def notice(request, code):

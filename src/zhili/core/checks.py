@@ -49,3 +49,13 @@ def refuse_unsafe_settings() -> None:
     if serious:
         raise ImproperlyConfigured(
             "Refusing to start: " + " ".join(f"{p.msg} ({p.hint})" for p in serious))
+
+
+@register()
+def app_declarations(app_configs, **kwargs):
+    """What the apps declare (core.plugins) must hang together: no grant of an
+    undeclared permission, no demo step after an unknown one."""
+    from zhili.core.plugins import registry
+
+    return [Error(problem, hint="Fix the app's AppConfig declarations.", id="zhili.E010")
+            for problem in registry().problems]

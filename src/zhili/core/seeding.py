@@ -1,30 +1,28 @@
-"""Seeding the demo city: each app may have a `demo.py` with `seed(*, seed, log)`.
+"""Seeding the demo city: the apps' demo steps (see core.plugins.DemoStep).
 
-Apps seed in INSTALLED_APPS order (geo before accounts before registry …), so
-later apps can rely on earlier ones' data. Each seeder is idempotent: it adds
-only what is missing, so rerunning after an interruption does no harm.
+Steps run after the steps they name in `after`, otherwise in INSTALLED_APPS
+order (geo before accounts before registry …), so later apps can rely on
+earlier ones' data. Each step is idempotent: it adds only what is missing, so
+rerunning after an interruption does no harm.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-from django.apps import apps
+from zhili.core.plugins import registry, resolve
 
 DEMO_PASSWORD = "zhili-demo-2026"
 
 
-def seeders():
-    for config in apps.get_app_configs():
-        if not config.name.startswith("zhili."):
-            continue
-        module_name = f"{config.name}.demo"
-        if importlib.util.find_spec(module_name) is not None:
-            yield config.label, importlib.import_module(module_name)
-
-
 def seed_demo(*, seed: int = 1, log=print) -> None:
-    for label, module in seeders():
-        log(f"· {label}")
-        module.seed(seed=seed, log=log)
+    for step in registry().demo_steps:
+        log(f"· {step.name}")
+        resolve(step.seed)(seed=seed, log=log)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, where, role) of every demo login the steps created."""
+    rows: list[tuple[str, str, str]] = []
+    for step in registry().demo_steps:
+        if step.logins:
+            rows.extend(resolve(step.logins)())
+    return rows

@@ -10,7 +10,7 @@ from zhili.core.queue import task
 FINISHED_RESULT_RETENTION = timedelta(days=7)
 
 
-@periodic(every=timedelta(hours=1))
+@periodic(at="03:00")  # every night, city time
 @task(queue_name="sweeps")
 def task_results_prune() -> int:
     """Drop finished task results older than a week; the queue table stays small."""

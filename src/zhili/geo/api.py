@@ -7,7 +7,7 @@ import json
 from django.http import HttpResponse
 from ninja import Path, Query, Router
 
-from zhili.accounts.auth import optional_auth
+from zhili.core.auth import optional_auth
 from zhili.core.pagination import PageParams, paginate
 from zhili.geo import selectors
 from zhili.geo.schemas import (

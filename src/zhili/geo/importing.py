@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -103,12 +104,13 @@ def parse_code(raw, level: str) -> str:
     digits = TRIMMED_DIGITS[level]
     code = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
     if not code.isascii() or not code.isdigit():
-        raise ValueError(f"code: expected digits, got {raw!r}")
+        raise ValueError("code: " + _("expected digits, got %(raw)r") % {"raw": raw})
     if len(code) == 12 and digits < 12 and set(code[digits:]) == {"0"}:
         code = code[:digits]
     if len(code) != digits:
-        full = " (or the 12-digit full code)" if digits < 12 else ""
-        raise ValueError(f"code: a {level} code has {digits} digits{full}, got {code!r}")
+        message = _("a %(level)s code has %(n)d digits (or the 12-digit full code), got %(code)r") \
+            if digits < 12 else _("a %(level)s code has %(n)d digits, got %(code)r")
+        raise ValueError("code: " + message % {"level": level, "n": digits, "code": code})
     return code
 
 
@@ -119,43 +121,48 @@ def zero_segment(code: str, level: str) -> bool:
 
 def parse_geometry(raw) -> BaseGeometry:
     if not isinstance(raw, dict):
-        raise ValueError("geometry: missing")
+        raise ValueError("geometry: " + _("missing"))
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several kinds on malformed input
-        raise ValueError(f"geometry: not a valid GeoJSON geometry ({exc})") from None
+        raise ValueError("geometry: " + _("not a valid GeoJSON geometry (%(error)s)")
+                         % {"error": exc}) from None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValueError(f"geometry: expected Polygon or MultiPolygon, got {geom.geom_type}")
+        raise ValueError("geometry: " + _("expected Polygon or MultiPolygon, got %(type)s")
+                         % {"type": geom.geom_type})
     if geom.is_empty:
-        raise ValueError("geometry: empty")
+        raise ValueError("geometry: " + _("empty"))
     geom = shapely.force_2d(geom)
     xy = shapely.get_coordinates(geom)
     if not np.isfinite(xy).all() or (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
-        raise ValueError("geometry: coordinates must be WGS84 longitude, latitude (RFC 7946)")
+        raise ValueError("geometry: "
+                         + _("coordinates must be WGS84 longitude, latitude (RFC 7946)"))
     if not geom.is_valid:
-        raise ValueError(f"geometry: invalid ({shapely.is_valid_reason(geom)})")
+        raise ValueError("geometry: " + _("invalid (%(reason)s)")
+                         % {"reason": shapely.is_valid_reason(geom)})
     return geom
 
 
 def _parse_feature(feature, level: str) -> tuple[str, dict, BaseGeometry]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise ValueError("not a GeoJSON Feature")
+        raise ValueError(_("not a GeoJSON Feature"))
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        raise ValueError("properties: must be an object")
+        raise ValueError("properties: " + _("must be an object"))
     code = parse_code(props.get("code"), level)
     name = props.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise ValueError("name: required, at most 64 characters")
+        raise ValueError("name: " + _("required, at most %(n)d characters") % {"n": 64})
     name_en = props.get("name_en") or ""
     if not isinstance(name_en, str) or len(name_en) > 128:
-        raise ValueError("name_en: at most 128 characters")
+        raise ValueError("name_en: " + _("at most %(n)d characters") % {"n": 128})
     if "parent_code" in props:
         parent_trimmed = code[: TRIMMED_DIGITS[parent_level(level)]]
         given = str(props["parent_code"] or "")
         if full_code(given) != full_code(parent_trimmed) and given != parent_trimmed:
-            raise ValueError(f"parent_code: {given} is not the parent by the code's prefix "
-                             f"({full_code(parent_trimmed)})")
+            raise ValueError("parent_code: " + _("%(given)s is not the parent by the code's "
+                                                 "prefix (%(parent)s)")
+                             % {"given": given, "parent": full_code(parent_trimmed)})
     return code, props, parse_geometry(feature.get("geometry"))
 
 
@@ -163,7 +170,8 @@ def import_plan(*, level: str, features: list, tolerance_m2: float = DEFAULT_TOL
     """Check every feature; the plan lists the problems and what would be written."""
     plan = Plan(level=level)
     if level not in IMPORT_LEVELS:
-        plan.problems.append(Problem(-1, f"level: must be one of {', '.join(IMPORT_LEVELS)}"))
+        plan.problems.append(Problem(-1, "level: " + _("must be one of %(v)s")
+                                     % {"v": ", ".join(IMPORT_LEVELS)}))
         return plan
     up = parent_level(level)
     parsed, seen = [], {}
@@ -176,7 +184,8 @@ def import_plan(*, level: str, features: list, tolerance_m2: float = DEFAULT_TOL
             plan.problems.append(Problem(i, str(exc), str(raw or "")))
             continue
         if code in seen:
-            plan.problems.append(Problem(i, f"code: duplicate of feature #{seen[code]}", code))
+            plan.problems.append(Problem(i, "code: " + _("duplicate of feature #%(n)d")
+                                        % {"n": seen[code]}, code))
             continue
         seen[code] = i
         parsed.append((i, code, props, geom))
@@ -192,13 +201,15 @@ def import_plan(*, level: str, features: list, tolerance_m2: float = DEFAULT_TOL
         parent_full = full_code(code[: TRIMMED_DIGITS[up]])
         if full in existing and existing[full].level != level:
             other = existing[full]
-            plan.problems.append(Problem(i, f"code: duplicate of the {other.level} "
-                                            f"{other.name} ({other.code}) in the database", full))
+            plan.problems.append(Problem(i, "code: " + _(
+                "duplicate of the %(level)s %(name)s (%(code)s) in the database")
+                % {"level": other.level, "name": other.name, "code": other.code}, full))
         elif zero_segment(code, level):
-            plan.problems.append(Problem(i, f"code: the last segment of {code} may not be "
-                                            "all zeros", full))
+            plan.problems.append(Problem(i, "code: " + _("the last segment of %(code)s may not "
+                                                         "be all zeros") % {"code": code}, full))
         elif parent_full not in parents:
-            plan.problems.append(Problem(i, f"parent: no {up} with code {parent_full}", full))
+            plan.problems.append(Problem(i, "parent: " + _("no %(level)s with code %(code)s")
+                                        % {"level": up, "code": parent_full}, full))
         else:
             plan.candidates.append(Candidate(
                 index=i, code=full, trimmed=code, name=props["name"].strip(),
@@ -228,11 +239,13 @@ def _overlaps(candidates: list[Candidate], tolerance_m2: float) -> list[Problem]
         for c in group:
             outside = square_metres(shapely.difference(c.geometry, parent_shape))
             if outside > tolerance_m2:
-                problems.append(Problem(c.index, f"extends outside its parent "
-                                                 f"{group[0].parent.code} by {outside:.0f} m²", c.code))
+                problems.append(Problem(c.index, _("extends outside its parent %(code)s by "
+                                                   "%(area)s m²")
+                                        % {"code": group[0].parent.code,
+                                           "area": f"{outside:.0f}"}, c.code))
         others = db_siblings.get(parent_id, [])
-        labels = [f"feature #{c.index} ({c.code})" for c in group] + [f"{code} (in the database)"
-                                                                       for code, _ in others]
+        labels = [f"feature #{c.index} ({c.code})" for c in group] + [
+            _("%(code)s (in the database)") % {"code": code} for code, _shape in others]
         shapes = [c.geometry for c in group] + [g for _, g in others]
         tree = shapely.STRtree(shapes)
         left, right = tree.query(shapes[: len(group)], predicate="intersects")
@@ -242,6 +255,8 @@ def _overlaps(candidates: list[Candidate], tolerance_m2: float) -> list[Problem]
             area = square_metres(shapely.intersection(shapes[a], shapes[b]))
             if area > tolerance_m2:
                 later, earlier = (a, b) if b >= len(group) else (b, a)
-                problems.append(Problem(group[later].index, f"overlaps the sibling "
-                                        f"{labels[earlier]} by {area:.0f} m²", group[later].code))
+                problems.append(Problem(group[later].index, _("overlaps the sibling %(other)s by "
+                                                              "%(area)s m²")
+                                        % {"other": labels[earlier], "area": f"{area:.0f}"},
+                                        group[later].code))
     return problems

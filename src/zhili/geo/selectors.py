@@ -14,6 +14,7 @@ from __future__ import annotations
 import shapely
 from django.core.cache import cache
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, OutsideCity
 from zhili.core.scoping import Scope, scope_of
@@ -60,12 +61,23 @@ def _nodes():
     return AreaNode.objects.defer("geometry")
 
 
+def node_by_code(code) -> AreaNode | None:
+    """The node with this code, full (`500103000000`) or trimmed (`500103`), without its
+    outline; None when there is none or `code` cannot be one.
+
+    Not scoped: callers that take a code as a filter or a form field check the
+    actor's scope on what they then read.
+    """
+    full = normalise_code(str(code).strip()) if isinstance(code, str | int) else None
+    return _nodes().filter(code=full).first() if full else None
+
+
 def node_get(*, actor, code: str, with_geometry: bool = False) -> AreaNode:
     full = normalise_code(code)
     queryset = AreaNode.objects if with_geometry else _nodes()
     node = queryset.filter(code=full).first() if full else None
     if node is None or not is_visible(actor_scope(actor), node.path):
-        raise NotFound(f"No area with code {code}.")
+        raise NotFound(_("No area with code %(code)s.") % {"code": code})
     return node
 
 
@@ -140,7 +152,8 @@ def locate_point(*, lon: float, lat: float, crs: str = "wgs84") -> dict:
     wlon, wlat = coords.to_wgs84(lon, lat, crs)
     found = index.get_index().locate(wlon, wlat)
     if found is None:
-        raise OutsideCity(f"No grid of the city holds the point ({lon}, {lat}) [{crs}].")
+        raise OutsideCity(_("No grid of the city holds the point (%(lon)s, %(lat)s) [%(crs)s].")
+                          % {"lon": lon, "lat": lat, "crs": crs})
     return {"point": {"lon": float(wlon), "lat": float(wlat)}, **found.as_dict()}
 
 

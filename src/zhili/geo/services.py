@@ -8,6 +8,7 @@ import shapely
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
 from zhili.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
@@ -45,8 +46,8 @@ def city_generate(*, actor=None, preset: str, seed: int, progress=None) -> dict[
     `progress(n)` is called as communities are generated (generator.py).
     """
     if AreaNode.objects.exists():
-        raise Conflict("A city is already loaded; generate into an empty database "
-                       "(or delete the data directory of the demo).")
+        raise Conflict(_("A city is already loaded; generate into an empty database "
+                         "(or delete the data directory of the demo)."))
     by_level: dict[str, list[generator.GeneratedNode]] = {lvl.value: [] for lvl in LEVEL_ORDER}
     for node in generator.generate(preset, seed, progress=progress):
         by_level[node.level].append(node)
@@ -90,11 +91,11 @@ def area_import(*, actor, level: str, features: list,
                 [FieldError(f"features[{p.index}]" if p.index >= 0 else "level",
                             f"{p.reason} ({p.code})" if p.code else p.reason)
                  for p in plan.problems],
-                detail=f"{len(plan.problems)} feature(s) are not valid; nothing written.")
+                detail=_("%(n)d feature(s) are not valid; nothing written.") % {"n": len(plan.problems)})
         if actor is not None:
             scope = actor.scope("geo.change_area")
             if any(not scope.covers(c.parent.path) for c in plan.candidates):
-                raise PermissionDenied("You may not change boundaries outside your area.")
+                raise PermissionDenied(_("You may not change boundaries outside your area."))
         created = [
             node_from_geometry(code=c.code, level=level, name=c.name, name_en=c.name_en,
                                parent_id=c.parent.pk, path=f"{c.parent.path}{c.trimmed}/",

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from zhili.core.plugins import registry
 from zhili.geo.models import AreaNode, Level
 from zhili.geo.selectors import actor_scope, is_visible
 
@@ -24,6 +25,12 @@ def start_node(user) -> AreaNode | None:
     return AreaNode.objects.filter(path__in=scope.paths).defer("geometry").order_by("path").first()
 
 
+def layers_for(user) -> list[dict]:
+    """The apps' map layers (core.plugins.MapLayer) the user holds the permission for."""
+    return [{"name": layer.name, "label": str(layer.label), "url": reverse(layer.url_name)}
+            for layer in registry().map_layers if not user.scope(layer.permission).empty]
+
+
 @login_required
 def map_view(request):
     if actor_scope(request.user).empty:
@@ -36,5 +43,6 @@ def map_view(request):
         "tileUrl": settings.ZHILI_TILE_URL,
         "tileAttribution": settings.ZHILI_TILE_ATTRIBUTION,
         "tileCrs": settings.ZHILI_TILE_CRS,
+        "layers": layers_for(request.user),
     }
     return render(request, "geo/map.html", {"config": config, "start": start})

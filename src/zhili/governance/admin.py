@@ -6,7 +6,9 @@ import importlib.util
 
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from zhili.core.personal import PersonalDataAdmin
 from zhili.governance.models import (
     Case,
     CaseEvent,
@@ -17,6 +19,7 @@ from zhili.governance.models import (
     DutyShift,
     MediationSession,
 )
+from zhili.registry.masking import mask_phone
 
 
 @admin.register(Category)
@@ -38,7 +41,7 @@ class CategoryAdmin(admin.ModelAdmin):
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PersonalDataAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -52,12 +55,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
-    fields = ("at", "kind", "actor", "note")
+    fields = ("at", "kind", "who", "note")
     readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("actor"))
+    def who(self, obj):
+        if obj.case.anonymous and obj.actor_id and obj.actor_id == obj.case.reporter_id:
+            return _("anonymous reporter")
+        return obj.actor or "—"
 
 
 class TaskInline(admin.TabularInline):
@@ -79,8 +88,16 @@ class CaseAdmin(ReadOnlyAdmin):
     list_filter = ("status", "current_level", "is_dispute", "channel", "category__board")
     search_fields = ("tracking_no",)
     list_select_related = ("category", "grid")
-    raw_id_fields = ("grid", "reporter", "assignee", "duplicate_of")
+    raw_id_fields = ("grid", "assignee", "duplicate_of")
+    # Who reported and how to reach them stay out: the case page reveals the
+    # contact for a purpose (audited); an anonymous reporter only to an auditor.
+    exclude = Case.personal_fields
+    readonly_fields = ("masked_contact_phone",)
     inlines = [TaskInline, EventInline]
+
+    @admin.display(description=_("contact phone"))
+    def masked_contact_phone(self, obj):
+        return mask_phone(obj.contact_phone)
 
 
 @admin.register(DutyShift)

@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
 from pydantic import ValidationError
 
 from zhili.accounts.auth import optional_auth
-from zhili.core.errors import FieldError, ValidationFailed, invalid
+from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed, invalid
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ERRORS
+from zhili.core.scoping import scope_of
 from zhili.governance import selectors, services
+from zhili.governance.access import VIEW
+from zhili.governance.figures import case_figures
 from zhili.governance.models import Channel
 from zhili.governance.schemas import (
     ArriveIn,
@@ -30,6 +35,7 @@ from zhili.governance.schemas import (
     CaseReportIn,
     CategoryOut,
     CloseIn,
+    ContactOut,
     DispatchIn,
     DisputeIn,
     DisputeOut,
@@ -38,14 +44,16 @@ from zhili.governance.schemas import (
     InboxTaskOut,
     MaybeVersionIn,
     NoteIn,
+    PurposeIn,
     RateIn,
     ReasonIn,
+    ReporterOut,
     ResolveIn,
     SessionIn,
     TaskOut,
     VersionIn,
 )
-from zhili.governance.services.common import VIEW
+from zhili.registry.masking import mask_phone
 
 router = Router(tags=["governance"])
 
@@ -80,7 +88,7 @@ def parse_body(request, schema):
             try:
                 attributes.update(json.loads(data.pop("attributes")))
             except (ValueError, TypeError, AttributeError):
-                raise invalid("attributes", "a JSON object") from None
+                raise invalid("attributes", _("must be a JSON object")) from None
         if attributes:
             data["attributes"] = attributes
         for name in PHOTO_FIELDS:
@@ -89,9 +97,9 @@ def parse_body(request, schema):
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            raise invalid("body", "not valid JSON") from None
+            raise invalid("body", _("not valid JSON")) from None
         if not isinstance(data, dict):
-            raise invalid("body", "a JSON object")
+            raise invalid("body", _("must be a JSON object"))
     try:
         return schema.model_validate(data), files
     except ValidationError as exc:
@@ -125,7 +133,9 @@ def case_out(request, case, *, timeline: bool = True, tasks: bool = True):
         case.shown_reporter = (case.reporter.display_name or case.reporter.get_username()) \
             if case.reporter else None
         case.shown_contact_name = case.contact_name
-        case.shown_contact_phone = case.contact_phone
+        # The reporter sees their own number; staff see it masked until they reveal it.
+        case.shown_contact_phone = case.contact_phone if case.reporter_id == actor.pk \
+            else mask_phone(case.contact_phone)
     case.actions = selectors.case_actions(actor=actor, case=case)
     case.duplicate_of_tracking_no = case.duplicate_of.tracking_no if case.duplicate_of_id \
         else None
@@ -167,7 +177,7 @@ def categories_list(request, board: str | None = None):
 def case_report(request):
     data, photos = parse_body(request, CaseReportIn)
     if data.channel not in API_CHANNELS:
-        raise invalid("channel", f"one of: {', '.join(sorted(API_CHANNELS))}")
+        raise invalid("channel", _("one of: %(v)s") % {"v": ", ".join(sorted(API_CHANNELS))})
     case, created = services.case_report(
         actor=request.user, category=data.category, description=data.description, lon=data.lon,
         lat=data.lat, crs=data.crs, address=data.address, photos=photos,
@@ -229,6 +239,32 @@ def case_detail(request, case_id: int):
     return case_out(request, get_case(request, case_id))
 
 
+@router.post("/cases/{int:case_id}/reveal-contact", response={200: ContactOut, **ERRORS},
+             summary="The reporter's contact in full, for a stated purpose (audited)")
+def case_contact_reveal(request, response: HttpResponse, case_id: int, payload: PurposeIn):
+    """For those who handle the case (`work_case` or `manage_case` over its area);
+    403 for other staff, 404 outside your area; an anonymous case's contact is never shown."""
+    case = services.case_contact_reveal(actor=request.user, case=get_case(request, case_id),
+                                        purpose=payload.purpose)
+    response["Cache-Control"] = "no-store"
+    return case
+
+
+@router.post("/cases/{int:case_id}/reveal-reporter", response={200: ReporterOut, **ERRORS},
+             summary="Who reported a case, anonymous ones too: for auditors (audited)")
+def case_reporter_reveal(request, response: HttpResponse, case_id: int, payload: PurposeIn):
+    """Needs `audit.view` over the case's area (404 outside it, 403 with no audit
+    right at all); the purpose is recorded as `case.reporter_reveal`."""
+    if scope_of(request.user, "audit.view").empty:
+        raise PermissionDenied("Only auditors may see who reported a case.")
+    case = services.case_reporter_reveal(
+        actor=request.user, case=selectors.case_get_for_auditor(actor=request.user,
+                                                                case_id=case_id),
+        purpose=payload.purpose)
+    response["Cache-Control"] = "no-store"
+    return case
+
+
 @router.get("/my-tasks", response=list[CaseOut],
             summary="Cases waiting for me (assigned, or at my level in my area)")
 def my_tasks(request):
@@ -239,7 +275,7 @@ def my_tasks(request):
                                 "on-time rates; median handling time; levels; satisfaction; "
                                 "disputes settled at street level or below)")
 def figures(request, q: Query[CaseQuery]):
-    return selectors.case_figures(actor=request.user, filters=_filters(q))
+    return case_figures(actor=request.user, filters=_filters(q))
 
 
 @router.get("/photos/{int:photo_id}", summary="A case photo (JPEG, metadata stripped)")
@@ -328,7 +364,7 @@ def case_assign(request, case_id: int, payload: AssignIn):
     if isinstance(assignee, str) and not assignee.isdigit():
         assignee = User.objects.filter(username=assignee).first()
         if assignee is None:
-            raise invalid("assignee", "no such user")
+            raise invalid("assignee", _("no such user"))
     elif isinstance(assignee, str):
         assignee = int(assignee)
     case = services.case_assign(actor=request.user, case=get_case(request, case_id),

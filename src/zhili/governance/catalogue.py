@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import FieldError, ValidationFailed
 from zhili.governance.models import Board, DisputeType
@@ -228,7 +229,7 @@ def attributes_clean(definitions: list[dict], answers: dict | None) -> dict:
         value = answers.get(code)
         if value in (None, "", []):
             if definition.get("required"):
-                errors.append(FieldError(f"attributes.{code}", "required"))
+                errors.append(FieldError(f"attributes.{code}", _("required")))
             continue
         kind = definition.get("datatype", "string")
         keys = {str(v.get("key")) for v in definition.get("values") or []}
@@ -237,14 +238,14 @@ def attributes_clean(definitions: list[dict], answers: dict | None) -> dict:
                 value = value[0] if len(value) == 1 else value
             if not isinstance(value, str | int) or str(value) not in keys:
                 errors.append(FieldError(f"attributes.{code}",
-                                         f"one of: {', '.join(sorted(keys))}"))
+                                         _("one of: %(v)s") % {"v": ", ".join(sorted(keys))}))
                 continue
             value = str(value)
         elif kind == "multivaluelist":
             values = value if isinstance(value, list) else [value]
             if not values or any(str(v) not in keys for v in values):
                 errors.append(FieldError(f"attributes.{code}",
-                                         f"values from: {', '.join(sorted(keys))}"))
+                                         _("values from: %(v)s") % {"v": ", ".join(sorted(keys))}))
                 continue
             value = [str(v) for v in values]
         elif kind == "number":
@@ -253,7 +254,7 @@ def attributes_clean(definitions: list[dict], answers: dict | None) -> dict:
                 if not math.isfinite(value):
                     raise ValueError
             except (TypeError, ValueError):
-                errors.append(FieldError(f"attributes.{code}", "must be a number"))
+                errors.append(FieldError(f"attributes.{code}", _("must be a number")))
                 continue
         else:
             value = str(value)[:500]

@@ -23,6 +23,7 @@ from time import monotonic
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
@@ -81,12 +82,13 @@ def staff_grids(rng: random.Random, per_street: int) -> list[AreaNode]:
 
 def seed(*, seed: int, log) -> None:
     added = services.category_seed()
-    log(f"  {added} case categories seeded ({Category.objects.count()} in all)")
+    log("  " + gettext("case categories: %(added)d added, %(total)d in all")
+        % {"added": added, "total": Category.objects.count()})
     if Case.objects.filter(description__startswith=DEMO_MARK).exists():
-        log("  demo cases already seeded")
+        log("  " + gettext("demo cases already seeded"))
         return
     if not AreaNode.objects.filter(code="500103001001001").exists() or _user("worker1") is None:
-        log("  no demo city or users: no demo cases")
+        log("  " + gettext("no demo city or users: no demo cases"))
         return
     rng = random.Random(seed)
     count = _count()
@@ -147,8 +149,10 @@ class Demo:
                 services.cases_escalate_overdue(now=self.end - timedelta(hours=hours))
         self.stats["autoclosed"] = services.cases_autoclose(now=self.end)
         self.disputes(max(6, count // 10))
-        self.log("  demo cases: " + ", ".join(f"{k} {v}" for k, v in sorted(self.stats.items()))
-                 + f" ({monotonic() - started:.1f}s)")
+        # The breakdown names the demo's own stages (code words, kept as they are).
+        self.log("  " + gettext("demo cases: %(stages)s (%(seconds).1f s)")
+                 % {"stages": ", ".join(f"{k} {v}" for k, v in sorted(self.stats.items())),
+                    "seconds": monotonic() - started})
 
     # -- one case through as much of its life as its draw allows ----------------
 

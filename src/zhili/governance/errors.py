@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from zhili.core.errors import ApplicationError, Conflict
 
 
@@ -11,10 +13,11 @@ class InvalidTransition(ApplicationError):
     def __init__(self, action: str, status: str, detail: str = ""):
         ApplicationError.__init__(
             self,
-            detail=detail or f"A case in state {status!r} cannot be {action!r}-ed.",
+            detail=detail or _("A case in state %(status)r does not allow %(action)r.")
+            % {"status": status, "action": action},
             code="invalid-transition",
             status=409,
-            title="Not allowed in the current state",
+            title=_("Not allowed in the current state"),
         )
         self.action = action
         self.current = status
@@ -24,8 +27,9 @@ class StaleVersion(Conflict):
     """The client saw an older version of the case (409; re-read and retry)."""
 
     def __init__(self, seen: int, current: int):
-        Conflict.__init__(self, f"The case changed since you read it (you sent version {seen}, "
-                                f"it is now {current}). Reload it and try again.")
+        Conflict.__init__(self, _("The case changed since you read it (you sent version "
+                                  "%(seen)s, it is now %(current)s). Reload it and try again.")
+                          % {"seen": seen, "current": current})
         self.current_version = current
 
 

@@ -12,6 +12,7 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import Substr
 
 from zhili.geo.models import AreaNode
+from zhili.governance.access import VIEW
 from zhili.governance.models import (
     LADDER,
     OPEN_STATUSES,
@@ -20,6 +21,7 @@ from zhili.governance.models import (
     ResolutionLevel,
     Status,
 )
+from zhili.governance.selectors import CaseFilters, area_path, case_list
 
 # Length of the area path down to each depth (codes have fixed widths):
 # "50/" 3, "50/500103/" 10, + "500103001/" 20, + 13 → 33, + 16 → 49.
@@ -43,8 +45,6 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def case_figures(*, actor, filters=None, now=None) -> dict:
-    from zhili.governance.selectors import CaseFilters, _area_path, case_list
-
     filters = filters or CaseFilters()
     rows = case_list(actor=actor, filters=filters, now=now).order_by()
     by_status = dict(rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
@@ -58,10 +58,10 @@ def case_figures(*, actor, filters=None, now=None) -> dict:
         .annotate(n=Count("id")).order_by("-n", "category__code")[:50]
     ]
     # By area: the children of the area asked for (or of the actor's own area).
-    area_path = _area_path(filters.area) if filters.area else None
-    scope = actor.scope("governance.view_case") if actor is not None and \
+    within = area_path(filters.area) if filters.area else None
+    scope = actor.scope(VIEW) if actor is not None and \
         getattr(actor, "is_authenticated", False) else None
-    depth = _group_depth(scope.paths if scope else (), area_path)
+    depth = _group_depth(scope.paths if scope else (), within)
     length = PATH_LENGTHS[depth]
     grouped = (rows.annotate(prefix=Substr("area_path", 1, length)).values("prefix")
                .annotate(n=Count("id")).order_by("-n")[:MAX_AREAS])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext as _
+
 from zhili.core.errors import FieldError, OutsideCity, ValidationFailed
 from zhili.core.rows import instance_from_row
 from zhili.geo.coords import CRS_CHOICES, to_wgs84
@@ -27,14 +29,15 @@ def point_clean(lon, lat, crs: str = "wgs84") -> tuple[float, float]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            errors.append(FieldError(name, "must be a number"))
+            errors.append(FieldError(name, _("must be a number")))
             continue
         if not math.isfinite(number) or not low <= number <= high:
-            errors.append(FieldError(name, f"must be between {low:g} and {high:g}"))
+            errors.append(FieldError(name, _("must be between %(low)s and %(high)s")
+                                     % {"low": f"{low:g}", "high": f"{high:g}"}))
             continue
         values[name] = number
     if crs not in CRS_CHOICES:
-        errors.append(FieldError("crs", f"one of: {', '.join(CRS_CHOICES)}"))
+        errors.append(FieldError("crs", _("one of: %(v)s") % {"v": ", ".join(CRS_CHOICES)}))
     if errors:
         raise ValidationFailed(errors)
     wlon, wlat = to_wgs84(values["lon"], values["lat"], crs)
@@ -49,7 +52,8 @@ def locate_case_point(lon, lat, crs: str = "wgs84") -> tuple[AreaNode, float, fl
     index = get_index()
     located = index.locate(wlon, wlat)
     if located is None:
-        raise OutsideCity(f"No grid of the city holds ({wlon:.6f}, {wlat:.6f}).")
+        raise OutsideCity(_("No grid of the city holds (%(lon)s, %(lat)s).")
+                          % {"lon": f"{wlon:.6f}", "lat": f"{wlat:.6f}"})
     # The grid as a row with only these fields loaded (any other loads on use):
     # the index holds them, so intake need not read the row. Its id is as fresh
     # as the index, which follows the boundary version.

@@ -106,6 +106,10 @@ class Channel(models.TextChoices):
 
 
 class Case(AreaScopedModel):
+    # Who reported and how to reach them: masked, revealed for a purpose, never
+    # filtered on in the admin (core.personal); `reporter` of an anonymous case
+    # is the sealed link (docs/security.md).
+    personal_fields = ("reporter", "contact_name", "contact_phone", "contact_email")
     # Every index below is paid for on each intake: only those a query uses are
     # kept, and none twice (see Meta.indexes; docs/governance.md, "Indexes").
     area_path = models.CharField(max_length=96, editable=False)  # indexed in Meta

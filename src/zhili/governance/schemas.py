@@ -87,6 +87,39 @@ class CloseIn(VersionIn):
     outcome: str = Field(description="fixed or not_fixed")
 
 
+class PurposeIn(Schema):
+    purpose: str = Field("", max_length=200,
+                         description="why you need it (4-200 characters); written to the audit log")
+
+
+class ContactOut(Schema):
+    """A case's contact in full (after an audited reveal)."""
+    case_id: int = Field(..., alias="pk")
+    tracking_no: str
+    reporter: str | None = None
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+
+    @staticmethod
+    def resolve_reporter(obj) -> str | None:
+        return _display(obj.reporter) if obj.reporter_id else None
+
+
+class ReporterOut(Schema):
+    """Who reported a case (for an auditor, after an audited reveal)."""
+    case_id: int = Field(..., alias="pk")
+    tracking_no: str
+    anonymous: bool
+    reporter_id: int | None
+    reporter: str | None = None
+    channel: str
+
+    @staticmethod
+    def resolve_reporter(obj) -> str | None:
+        return obj.reporter.get_username() if obj.reporter_id else None
+
+
 class ReasonIn(Schema):
     version: int
     reason: str
@@ -249,6 +282,8 @@ class EventOut(Schema):
 
     @staticmethod
     def resolve_actor(obj) -> str | None:
+        if getattr(obj, "by_anonymous_reporter", False):
+            return "anonymous"  # the case's anonymous reporter, never named to others
         return _display(obj.actor)
 
     @staticmethod
@@ -315,7 +350,8 @@ class CaseOut(CaseItemOut):
     tasks: list[TaskOut] = []
 
     # Who reported, and how to reach them: only for staff and the reporter,
-    # never for an anonymous case (the API sets `shown_*` after checking).
+    # never for an anonymous case (the API sets `shown_*` after checking). The
+    # phone is masked for staff: POST …/reveal-contact shows it, audited.
     @staticmethod
     def resolve_reporter(obj) -> str | None:
         return getattr(obj, "shown_reporter", None)

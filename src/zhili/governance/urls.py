@@ -20,6 +20,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("overdue/", views.overdue, name="overdue"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/contact/", views.case_contact, name="case_contact"),
     path("cases/<int:case_id>/<slug:action>/", views.case_action, name="case_action"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
     path("disputes/", views.dispute_list, name="dispute_list"),

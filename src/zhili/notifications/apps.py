@@ -1,7 +1,9 @@
-from django.apps import AppConfig
+from zhili.core.plugins import ZhiliAppConfig
 
 
-class NotificationsConfig(AppConfig):
+class NotificationsConfig(ZhiliAppConfig):
     name = "zhili.notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    api_router = ("/notifications", "zhili.notifications.api.router")

@@ -8,7 +8,7 @@ claims what is due, first attempts and retries after back-off alike.
 from zhili.core.periodic import poller
 
 
-@poller
+@poller(lane="notifications")
 def notifications_poll() -> int:
     from zhili.notifications.services import notifications_deliver_pending
 

@@ -3,12 +3,16 @@
 Writes go through `registry.services` (API and pages), which validate,
 check scope and audit; the admin would bypass all three, so it cannot add,
 change or delete. It shows masked values only, so browsing it is not a
-read of personal data (the reveal endpoints are).
+read of personal data (the reveal endpoints are). Nor can it be used to
+search for one: filters, searches and orderings on the models'
+`personal_fields` are refused (core.personal), so `?id_number=…` is a 400
+whether or not such a number exists.
 """
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from zhili.core.personal import PersonalDataAdmin
 from zhili.core.scoping import scope_of
 from zhili.registry.masking import (
     mask_address,
@@ -21,7 +25,7 @@ from zhili.registry.masking import (
 from zhili.registry.models import Certificate, Consent, Organisation, Person
 
 
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
+class ReadOnlyScopedAdmin(PersonalDataAdmin):
     view_permission = "registry.view_person"
     # The admin is for city administrators: those who may also change the registry.
     admin_permission = "registry.change_person"

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
+from zhili.core.errors import invalid
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ProblemOut
 from zhili.registry import selectors, services
 from zhili.registry.schemas import (
     ERRORS,
@@ -30,6 +32,7 @@ from zhili.registry.schemas import (
     PersonFilterIn,
     PersonFull,
     PersonIn,
+    PersonLookupIn,
     PersonOut,
     PersonPage,
     PersonPatch,
@@ -51,9 +54,22 @@ def _no_store(response: HttpResponse):
             summary="Persons in your area (masked)")
 def person_list(request, filters: Query[PersonFilterIn], page: Query[PageParams]):
     """Listing masked persons is not a read of personal data and is not audited."""
-    qs = selectors.person_list(actor=request.user,
-                               filters=selectors.PersonFilters(**filters.dict()))
-    return paginate(qs, page)
+    data = filters.dict()
+    if data.pop("q"):
+        raise invalid("q", "look a person up with POST /api/v1/registry/persons/lookup")
+    return paginate(selectors.person_list(actor=request.user,
+                                          filters=selectors.PersonFilters(**data)), page)
+
+
+@router.post("/persons/lookup", response={200: PersonPage, **ERRORS, 429: ProblemOut},
+             summary="Look persons up by a whole identity number or name (audited, limited)")
+def person_lookup(request, payload: PersonLookupIn, page: Query[PageParams]):
+    """An exact match only, for a stated purpose: audited as `person.lookup` and limited
+    per user (429 `throttled`). A part of a number is a 422 on `q`. Results stay masked."""
+    data = payload.dict()
+    q, purpose = data.pop("q"), data.pop("purpose")
+    return paginate(services.person_lookup(actor=request.user, q=q, purpose=purpose,
+                                           filters=selectors.PersonFilters(**data)), page)
 
 
 @router.post("/persons", response={201: PersonOut, **WRITE_ERRORS}, summary="Register a person")
@@ -109,11 +125,17 @@ def consent_revoke(request, consent_id: int):
 
 # --- organisations ---------------------------------------------------------------------------
 
-@router.get("/organisations", response={200: OrganisationPage, **ERRORS},
+@router.get("/organisations", response={200: OrganisationPage, **ERRORS, 429: ProblemOut},
             summary="Organisations in your area")
 def organisation_list(request, filters: Query[OrganisationFilterIn], page: Query[PageParams]):
-    qs = selectors.organisation_list(actor=request.user,
-                                     filters=selectors.OrganisationFilters(**filters.dict()))
+    data = filters.dict()
+    purpose = data.pop("purpose")
+    chosen = selectors.OrganisationFilters(**data)
+    if selectors.organisation_lookup_match(chosen.q) is not None:
+        qs = services.organisation_lookup(actor=request.user, q=chosen.q, purpose=purpose,
+                                          filters=chosen)
+    else:
+        qs = selectors.organisation_list(actor=request.user, filters=chosen)
     return paginate(qs, page)
 
 

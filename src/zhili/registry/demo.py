@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhili.accounts.models import Department
 from zhili.accounts.services import departments_ensure
@@ -74,12 +75,12 @@ def _unique(rng: random.Random, used: set, make):
 
 def seed(*, seed: int, log) -> None:
     if Person.objects.exists():
-        log("  registry already seeded")
+        log("  " + gettext("registry already seeded"))
         return
     grids = list(AreaNode.objects.filter(level=Level.GRID).order_by("code")
                  .values_list("id", "code", "path"))
     if not grids:
-        log("  no grids: registry not seeded")
+        log("  " + gettext("no grids: registry not seeded"))
         return
     departments_ensure()
     streets = dict(AreaNode.objects.filter(level=Level.STREET).values_list("code", "name"))
@@ -101,8 +102,10 @@ def seed(*, seed: int, log) -> None:
                      detail={"seed": seed, "persons": len(persons),
                              "organisations": len(organisations),
                              "certificates": len(certificates), "consents": len(consents)})
-    log(f"  {len(persons)} persons, {len(organisations)} organisations, "
-        f"{len(certificates)} certificates, {len(consents)} consents (synthetic)")
+    log("  " + gettext("persons: %(persons)d, organisations: %(organisations)d, certificates: "
+                 "%(certificates)d, consents: %(consents)d (synthetic)")
+        % {"persons": len(persons), "organisations": len(organisations),
+           "certificates": len(certificates), "consents": len(consents)})
 
 
 def plan(rng: random.Random, grids, streets: dict, today: date):

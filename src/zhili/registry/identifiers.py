@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 # --- resident identity number (GB 11643) ---------------------------------------------------
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -44,7 +46,7 @@ class IdentifierError(ValueError):
 def id_number_check_char(body: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
     if len(body) != 17 or not body.isascii() or not body.isdigit():
-        raise IdentifierError("the body of an identity number is 17 digits")
+        raise IdentifierError(_("the body of an identity number is 17 digits"))
     total = sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True))
     return ID_CHECK_CHARS[total % 11]
 
@@ -60,27 +62,31 @@ def id_number_birth_date(number: str) -> date:
     try:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
-        raise IdentifierError(f"positions 7-14 ({digits}) are not a valid birth date") from None
+        raise IdentifierError(_("positions 7-14 (%(digits)s) are not a valid birth date")
+                              % {"digits": digits}) from None
 
 
 def id_number_validate(raw: str, *, today: date | None = None) -> str:
     """Return the normalised number, or raise IdentifierError saying what is wrong."""
     number = id_number_normalise(raw)
     if len(number) != 18:
-        raise IdentifierError(f"an identity number has 18 characters, not {len(number)}")
+        raise IdentifierError(_("an identity number has 18 characters, not %(n)d")
+                              % {"n": len(number)})
     if not number.isascii() or not _ID_SHAPE.match(number):
-        raise IdentifierError("an identity number is 17 digits followed by a digit or X")
+        raise IdentifierError(_("an identity number is 17 digits followed by a digit or X"))
     if number[:2] not in PROVINCE_CODES:
-        raise IdentifierError(f"region code {number[:6]} does not start with a province code")
+        raise IdentifierError(_("region code %(code)s does not start with a province code")
+                              % {"code": number[:6]})
     if number[2:6] == "0000":
-        raise IdentifierError(f"region code {number[:6]} names a province, not a county")
+        raise IdentifierError(_("region code %(code)s names a province, not a county")
+                              % {"code": number[:6]})
     born = id_number_birth_date(number)
     today = today or date.today()
     if born.year < EARLIEST_BIRTH_YEAR or born > today:
-        raise IdentifierError(f"birth date {born.isoformat()} is not plausible")
+        raise IdentifierError(_("birth date %(date)s is not plausible") % {"date": born.isoformat()})
     expected = id_number_check_char(number[:17])
     if number[17] != expected:
-        raise IdentifierError("the check digit is wrong (GB 11643, ISO 7064 MOD 11-2)")
+        raise IdentifierError(_("the check digit is wrong (GB 11643, ISO 7064 MOD 11-2)"))
     return number
 
 
@@ -95,7 +101,7 @@ def id_number_is_valid(raw: str, *, today: date | None = None) -> bool:
 def id_number_make(region: str, born: date, sequence: int) -> str:
     """A valid number for a region code, birth date and sequence (0-999; odd = male)."""
     if not (len(region) == 6 and region.isdigit()) or not 0 <= sequence <= 999:
-        raise IdentifierError("region is 6 digits and sequence 0-999")
+        raise IdentifierError(_("region is 6 digits and sequence 0-999"))
     body = f"{region}{born:%Y%m%d}{sequence:03d}"
     return body + id_number_check_char(body)
 
@@ -130,7 +136,7 @@ ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 def credit_code_check_char(body: str) -> str:
     """The GB 32100 check character for the first 17 characters."""
     if len(body) != 17 or any(c not in CREDIT_VALUES for c in body):
-        raise IdentifierError("the body of a credit code is 17 characters of the GB 32100 set")
+        raise IdentifierError(_("the body of a credit code is 17 characters of the GB 32100 set"))
     total = sum(CREDIT_VALUES[c] * w for c, w in zip(body, CREDIT_WEIGHTS, strict=True))
     return CREDIT_CHARSET[(31 - total % 31) % 31]
 
@@ -138,7 +144,7 @@ def credit_code_check_char(body: str) -> str:
 def org_code_check_char(body: str) -> str:
     """The GB 11714 check character of an organisation code's first 8 characters."""
     if len(body) != 8 or not all(c.isdigit() or "A" <= c <= "Z" for c in body):
-        raise IdentifierError("an organisation code body is 8 digits or capital letters")
+        raise IdentifierError(_("an organisation code body is 8 digits or capital letters"))
     total = sum((int(c) if c.isdigit() else ord(c) - 55) * w
                 for c, w in zip(body, ORG_CODE_WEIGHTS, strict=True))
     value = 11 - total % 11
@@ -153,21 +159,23 @@ def credit_code_validate(raw: str) -> str:
     """Return the normalised code, or raise IdentifierError saying what is wrong."""
     code = credit_code_normalise(raw)
     if len(code) != 18:
-        raise IdentifierError(f"a credit code has 18 characters, not {len(code)}")
+        raise IdentifierError(_("a credit code has 18 characters, not %(n)d") % {"n": len(code)})
     bad = sorted({c for c in code if c not in CREDIT_VALUES})
     if bad:
         raise IdentifierError(
-            f"characters {''.join(bad)!r} are not allowed (the set has no I, O, Z, S, V)"
+            _("characters %(chars)r are not allowed (the set has no I, O, Z, S, V)")
+            % {"chars": "".join(bad)}
         )
     types = CREDIT_AUTHORITY_TYPES.get(code[0])
     if types is None:
-        raise IdentifierError(f"{code[0]!r} is not a registration authority code")
+        raise IdentifierError(_("%(c)r is not a registration authority code") % {"c": code[0]})
     if code[1] not in types:
-        raise IdentifierError(f"{code[1]!r} is not an organisation type of authority {code[0]!r}")
+        raise IdentifierError(_("%(t)r is not an organisation type of authority %(a)r")
+                              % {"t": code[1], "a": code[0]})
     if not code[2:8].isdigit():
-        raise IdentifierError("positions 3-8 are the 6-digit region code")
+        raise IdentifierError(_("positions 3-8 are the 6-digit region code"))
     if code[17] != credit_code_check_char(code[:17]):
-        raise IdentifierError("the check character is wrong (GB 32100)")
+        raise IdentifierError(_("the check character is wrong (GB 32100)"))
     return code
 
 

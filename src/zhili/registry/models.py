@@ -20,6 +20,9 @@ from zhili.core.scoping import AreaScopedModel
 class Person(AreaScopedModel):
     """A resident of the population registry (人口库)."""
 
+    # Shown masked, never searched or filtered on in part (core.personal).
+    personal_fields = ("id_number", "name", "phone", "address")
+
     id_number = models.CharField(_("identity number"), max_length=18, unique=True)
     name = models.CharField(_("name"), max_length=64, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -45,6 +48,8 @@ class Person(AreaScopedModel):
 
 class Organisation(AreaScopedModel):
     """A legal entity of the legal-entity registry (法人库)."""
+
+    personal_fields = ("credit_code", "legal_representative")
 
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     name = models.CharField(_("name"), max_length=128, db_index=True)
@@ -155,6 +160,8 @@ class CertificateStatus(models.TextChoices):
 
 class Certificate(AreaScopedModel):
     """An electronic certificate or licence (电子证照) held by one person or organisation."""
+
+    personal_fields = ("number", "content")
 
     cert_type = models.SlugField(_("certificate type"), max_length=48)
     number = models.CharField(_("number"), max_length=64)

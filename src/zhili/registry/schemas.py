@@ -112,7 +112,19 @@ class PersonPatch(Schema):
 class PersonFilterIn(Schema):
     area: str = Field("", max_length=32, description="area code: persons of that subtree")
     q: str = Field("", max_length=64,
-                   description="name prefix, or the last digits of the identity number")
+                   description="not accepted here (422): look a person up with "
+                               "`POST /persons/lookup`, so that no identity number or name "
+                               "is written into a URL, and so into logs and histories")
+    household_no: str = Field("", max_length=32)
+
+
+class PersonLookupIn(Schema):
+    q: str = Field(..., max_length=64,
+                   description="a whole identity number or a whole name, matched exactly "
+                               "(never a part)")
+    purpose: str = Field("", max_length=TEXT,
+                         description="why you look the person up (4-200 characters); audited")
+    area: str = Field("", max_length=32, description="area code: only persons of that subtree")
     household_no: str = Field("", max_length=32)
 
 
@@ -158,7 +170,12 @@ class OrganisationIn(Schema):
 
 class OrganisationFilterIn(Schema):
     area: str = Field("", max_length=32)
-    q: str = Field("", max_length=64, description="part of the name, or the code's last characters")
+    q: str = Field("", max_length=64,
+                   description="part of the name; or a whole credit code, matched exactly, "
+                               "which needs `purpose`, is audited as `organisation.lookup` "
+                               "and limited per user")
+    purpose: str = Field("", max_length=TEXT,
+                         description="why you look the code up; required with a whole code")
 
 
 # --- certificates ----------------------------------------------------------------------------

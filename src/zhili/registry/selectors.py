@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, PermissionDenied, invalid
 from zhili.core.scoping import scope_of
-from zhili.geo.models import AreaNode
+from zhili.geo.selectors import node_by_code
+from zhili.registry.identifiers import IdentifierError, credit_code_validate, id_number_validate
 from zhili.registry.models import (
     CERTIFICATE_TYPES,
     Certificate,
@@ -27,20 +29,21 @@ from zhili.registry.models import (
 
 MAX_ID = 2**63 - 1
 _Q_OK = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
-_ID_TAIL = re.compile(r"^[0-9]{1,17}[0-9Xx]?$")
+# Looks like an attempt at a number (digits, X, spaces), not a name.
+_NUMBERISH = re.compile(r"^[0-9Xx ]+$")
+_CODEISH = re.compile(r"^[0-9A-Za-z ]{18,22}$")
 
 
 @dataclass
 class PersonFilters:
     area: str = ""  # any area code (full or trimmed): persons of that subtree
-    q: str = ""  # name prefix, or the last digits of the identity number
     household_no: str = ""
 
 
 @dataclass
 class OrganisationFilters:
     area: str = ""
-    q: str = ""  # name contains, or the last characters of the credit code
+    q: str = ""  # part of the name (public); a whole credit code is a lookup, not a filter
 
 
 @dataclass
@@ -53,7 +56,7 @@ class CertificateFilters:
 
 def _scoped(model, actor, permission: str) -> QuerySet:
     if scope_of(actor, permission).empty:
-        raise PermissionDenied("Your roles do not include this registry.")
+        raise PermissionDenied(_("Your roles do not include this registry."))
     return model.objects.restrict(actor, permission)
 
 
@@ -61,18 +64,17 @@ def _area_prefix(code: str) -> str:
     """The path prefix of an area code; 422 on `area` if there is no such area."""
     code = (code or "").strip()
     if not code.isdigit() or not 2 <= len(code) <= 15:
-        raise invalid("area", "must be an area code of 2 to 15 digits")
-    full = code.ljust(12, "0") if len(code) < 12 else code
-    path = AreaNode.objects.filter(code=full).values_list("path", flat=True).first()
-    if path is None:
-        raise invalid("area", f"no area with code {code}")
-    return path
+        raise invalid("area", _("must be an area code of 2 to 15 digits"))
+    node = node_by_code(code)
+    if node is None:
+        raise invalid("area", _("no area with code %(code)s") % {"code": code})
+    return node.path
 
 
 def _q(value: str) -> str:
     value = (value or "").strip()
     if value and not _Q_OK.match(value):
-        raise invalid("q", "at most 64 characters, without control characters")
+        raise invalid("q", _("at most 64 characters, without control characters"))
     return value
 
 
@@ -96,16 +98,41 @@ def person_list(*, actor, filters: PersonFilters | None = None) -> QuerySet[Pers
     qs = _scoped(Person, actor, "registry.view_person").select_related("grid")
     if filters.area:
         qs = qs.filter(area_path__startswith=_area_prefix(filters.area))
-    q = _q(filters.q)
-    if q:
-        condition = Q(name__startswith=q)
-        if _ID_TAIL.match(q):
-            condition |= Q(id_number__endswith=q.upper())
-        qs = qs.filter(condition)
     household = (filters.household_no or "").strip()
     if household:
         qs = qs.filter(household_no=household[:32])
     return qs.order_by("id")
+
+
+def person_lookup_match(q: str) -> tuple[str, Q]:
+    """What a person lookup matches: `("id_number", …)` for a whole, valid identity
+    number (exactly), else `("name", …)` for a whole name (exactly).
+
+    Never a part of either: a prefix or suffix search on a masked field would
+    let the masked view be rebuilt one character at a time (docs/registry.md).
+    A string of digits that is not a whole valid number is a 422 on `q`.
+    """
+    q = _q(q)
+    if not q:
+        raise invalid("q", _("a whole identity number or a whole name"))
+    if _NUMBERISH.match(q):
+        try:
+            return "id_number", Q(id_number=id_number_validate(q))
+        except IdentifierError:
+            raise invalid("q", _("a whole identity number (18 characters, valid check "
+                                 "digit); parts of a number are not searched")) from None
+    return "name", Q(name=q)
+
+
+def organisation_lookup_match(q: str) -> Q | None:
+    """A whole, valid credit code as an exact match; None if `q` is not one."""
+    q = _q(q)
+    if not _CODEISH.match(q):
+        return None
+    try:
+        return Q(credit_code=credit_code_validate(q))
+    except IdentifierError:
+        return None
 
 
 def person_get_for(actor, person_id) -> Person:
@@ -123,7 +150,9 @@ def organisation_list(*, actor, filters: OrganisationFilters | None = None
         qs = qs.filter(area_path__startswith=_area_prefix(filters.area))
     q = _q(filters.q)
     if q:
-        qs = qs.filter(Q(name__contains=q) | Q(credit_code__endswith=q.upper()))
+        # Names are public registration data; the masked credit code is never
+        # matched in part (a whole code goes through services.organisation_lookup).
+        qs = qs.filter(name__contains=q)
     return qs.order_by("id")
 
 
@@ -145,11 +174,11 @@ def certificate_list(*, actor, filters: CertificateFilters | None = None
         qs = qs.filter(organisation_id=filters.organisation)
     if filters.cert_type:
         if filters.cert_type not in CERTIFICATE_TYPES:
-            raise invalid("cert_type", "one of: " + ", ".join(CERTIFICATE_TYPES))
+            raise invalid("cert_type", _("one of: %(v)s") % {"v": ", ".join(CERTIFICATE_TYPES)})
         qs = qs.filter(cert_type=filters.cert_type)
     if filters.status:
         if filters.status not in CertificateStatus.values:
-            raise invalid("status", "one of: " + ", ".join(CertificateStatus.values))
+            raise invalid("status", _("one of: %(v)s") % {"v": ", ".join(CertificateStatus.values)})
         qs = qs.filter(status=filters.status)
     return qs.order_by("id")
 
@@ -161,14 +190,14 @@ def certificate_holder_for(actor, *, person: int | None = None,
     A holder outside the actor's area reads as missing (422 on that field).
     """
     if (person is None) == (organisation is None):
-        raise invalid("holder", "name exactly one of holder_person and holder_organisation")
+        raise invalid("holder", _("name exactly one of holder_person and holder_organisation"))
     try:
         if person is not None:
             return person_get_for(actor, person)
         return organisation_get_for(actor, organisation)
     except NotFound:
         field = "holder_person" if person is not None else "holder_organisation"
-        raise invalid(field, "no such holder in your area") from None
+        raise invalid(field, _("no such holder in your area")) from None
 
 
 def certificate_get_for(actor, certificate_id) -> Certificate:

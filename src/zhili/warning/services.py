@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
-from zhili.core.errors import ApplicationError, NotFound
+from zhili.core.errors import ApplicationError
 from zhili.warning import events
 from zhili.warning.cap.publish import cap_publish
 from zhili.warning.models import RiskPoint, Warning
@@ -175,11 +175,6 @@ def _case_open(warning: Warning, at) -> None:
                      data={"case": case.tracking_no})
 
 
-def warning_get_for(*, actor, number: str) -> Warning:
-    warning = Warning.objects.restrict(actor, "warning.view_warning").filter(number=number).first()
-    if warning is None:
-        raise NotFound()
-    return warning
 
 
 # ---------------------------------------------------------------- the risk list and sensors
@@ -302,3 +297,18 @@ def sensor_resumed(*, sensor_code: str, at) -> None:
                .filter(condition=f"silent:{sensor_code}", status__in=Warning.OPEN).first())
     if warning is not None:
         warning_clear(warning=warning, at=at)
+
+
+def responsible_assign(*, actor, risk_point: RiskPoint, tier: str, person, user=None,
+                       department=None):
+    """Name a responsible person of a risk point for a tier (idempotent)."""
+    from zhili.warning.models import ResponsiblePerson
+
+    with transaction.atomic():
+        row, created = ResponsiblePerson.objects.get_or_create(
+            risk_point=risk_point, tier=tier, person=person,
+            defaults={"user": user, "department": department})
+        if created:
+            audit_record(actor=actor, action="risk_point.responsible_assign", obj=risk_point,
+                         detail={"tier": tier, "person": person.pk})
+    return row

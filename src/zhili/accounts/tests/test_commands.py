@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from zhili.accounts.models import ApiToken, User
 from zhili.audit.models import AuditEntry
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are read in English here; the command speaks the active language."""
+    with translation.override("en"):
+        yield
 
 
 def run(*args, stdin=None, monkeypatch=None):

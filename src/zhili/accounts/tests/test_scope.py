@@ -1,9 +1,11 @@
 """Scope: a role on a node covers its subtree, and nothing else."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import ROLE_PERMISSIONS, Role
+from zhili.accounts.selectors import department_posts
 from zhili.accounts.services import role_assign, role_revoke, user_create
 from zhili.audit.models import AuditEntry
 from zhili.core.errors import PermissionDenied, ValidationFailed
@@ -121,3 +123,20 @@ def test_role_revoke_outside_the_area_is_refused(street_admin, grid_worker):
     assignment = grid_worker.active_assignments()[0]
     with pytest.raises(PermissionDenied):
         role_revoke(actor=street_admin, assignment=assignment)
+
+
+def test_department_posts_name_the_department_and_area_of_each_post(department_officer,
+                                                                   district):
+    post = department_officer.active_assignments()[0]
+    assert department_posts(department_officer, "governance.handle_task") == \
+        [(post.department_id, district.path)]
+    assert department_posts(department_officer, "bundles.decide") == \
+        [(post.department_id, district.path)]
+
+
+def test_department_posts_need_the_permission_and_a_department(department_officer,
+                                                              street_operator):
+    assert department_posts(department_officer, "governance.manage_case") == []
+    assert department_posts(street_operator, "governance.handle_task") == []
+    assert department_posts(AnonymousUser(), "governance.handle_task") == []
+    assert department_posts(None, "governance.handle_task") == []

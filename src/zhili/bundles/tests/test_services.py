@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zhili.bundles import selectors, services
 from zhili.bundles.models import (
@@ -218,7 +218,7 @@ def test_unknown_situation_answers_are_refused(applicant, filled):
     (b"%PDF-" + b"0" * services.MAX_UPLOAD_BYTES, "at most"),
 ])
 def test_uploads_are_type_checked_and_size_limited(applicant, content, message):
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed) as exc, translation.override("en"):
         services.upload_store(actor=applicant, material="id-card", filename="x.exe", content=content)
     assert message in exc.value.errors[0].message
 

@@ -7,6 +7,7 @@ import pytest
 import shapely
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from shapely.geometry import box, mapping
 
 from zhili.audit.models import AuditEntry
@@ -15,6 +16,14 @@ from zhili.geo import geojson, index
 from zhili.geo.importing import import_plan
 from zhili.geo.models import AreaNode, BoundaryVersion
 from zhili.geo.services import area_import
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The problems are read in English here; the API and the command give them in the
+    active language."""
+    with translation.override("en"):
+        yield
 
 
 def feature(code, geometry, name="测试网格", **props):

@@ -12,6 +12,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
 from zhili.core.errors import NotFound, invalid
@@ -30,9 +31,9 @@ def open311_key_create(*, actor=None, name: str) -> tuple[Open311Key, str]:
     """Mint a key; the raw key is returned once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise invalid("name", "give the key a name (the client it is for)")
+        raise invalid("name", _("give the key a name (the client it is for)"))
     if len(name) > 100:
-        raise invalid("name", "at most 100 characters")
+        raise invalid("name", _("at most %(n)d characters") % {"n": 100})
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         key = Open311Key.objects.create(name=name, prefix=raw[:PREFIX_CHARS],
@@ -58,15 +59,15 @@ def open311_key_by_prefix(prefix: str) -> Open311Key:
     """The one key whose shown prefix starts with `prefix` (for the command line)."""
     prefix = (prefix or "").strip()
     if len(prefix) < 6:
-        raise invalid("prefix", "give at least the first 6 characters of the key")
+        raise invalid("prefix", _("give at least the first 6 characters of the key"))
     matches = list(Open311Key.objects.filter(prefix__startswith=prefix[:PREFIX_CHARS])[:2])
     if len(prefix) > PREFIX_CHARS:
         # A whole key was pasted: match it exactly.
         matches = [k for k in matches if k.key_hash == key_digest(prefix)] or matches[:0]
     if not matches:
-        raise NotFound(f"no Open311 key starts with {prefix!r}")
+        raise NotFound(_("no Open311 key starts with %(prefix)r") % {"prefix": prefix})
     if len(matches) > 1:
-        raise invalid("prefix", "more than one key starts with that; give more characters")
+        raise invalid("prefix", _("more than one key starts with that; give more characters"))
     return matches[0]
 
 

@@ -13,6 +13,8 @@ from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 
+from zhili.governance.attributes import attribute_values
+
 
 class BadParam(Exception):
     """A parameter the client must fix (400); `args` are one sentence per problem."""
@@ -94,20 +96,14 @@ def coordinate(params, name: str, low: float, high: float) -> float | None:
     return value
 
 
-_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
 MAX_ATTRIBUTE_CHARS = 1000
 
 
 def raw_attributes(params) -> dict[str, list[str]]:
     """attribute[code]=v and attribute[code][]=v1&attribute[code][]=v2, as {code: [values]}."""
-    found: dict[str, list[str]] = {}
-    for key in params:
-        match = _ATTRIBUTE.match(key)
-        if match:
-            values = [v for v in params.getlist(key) if v != ""]
-            found.setdefault(match.group(1), []).extend(values)
-        elif key.startswith("attribute"):
-            raise BadParam(f"{key[:80]} is not of the form attribute[code]=value")
+    found, malformed = attribute_values(params)
+    if malformed:
+        raise BadParam(f"{malformed[0][:80]} is not of the form attribute[code]=value")
     return found
 
 

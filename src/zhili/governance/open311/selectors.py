@@ -13,10 +13,11 @@ from datetime import timedelta
 
 from django.db.models import F, Prefetch, Value
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zhili.geo.models import AreaNode
+from zhili.geo.models import AreaNode, full_code
+from zhili.governance.attributes import DATATYPES, service_attributes  # noqa: F401  (re-exported)
+from zhili.governance.attributes import english as _english
 from zhili.governance.models import (
     OPEN_STATUSES,
     Case,
@@ -26,13 +27,8 @@ from zhili.governance.models import (
     Status,
 )
 
-DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 DEFAULT_SPAN = timedelta(days=90)  # the spec's default query window …
 MAX_RESULTS = 1000  # … and its default result cap, "whichever is smallest"
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 def category_name(category: Category) -> str:
@@ -61,42 +57,6 @@ def service_notice(category: Category) -> str:
              "expected to be handled within %(total)s.") % {
         "accept": _hours(category.accept_minutes), "arrive": _hours(category.arrive_minutes),
         "total": _hours(total)}
-
-
-def service_attributes(category: Category) -> list[dict]:
-    """The category's attributes in the spec's shape, whatever was typed in admin.
-
-    Texts are Chinese, with `description_en`, `datatype_description_en` and each value's
-    `name_en` beside them for English clients."""
-    out = []
-    raw = category.attributes if isinstance(category.attributes, list) else []
-    for index, attr in enumerate(raw, start=1):
-        if not isinstance(attr, dict) or not attr.get("code"):
-            continue
-        datatype = attr.get("datatype", "string")
-        english = _english()
-        values = []
-        for v in attr.get("values") or []:
-            if isinstance(v, dict) and "key" in v:
-                name = (english and v.get("name_en")) or v.get("name", v["key"])
-                values.append({"key": str(v["key"]), "name": str(name)})
-            elif isinstance(v, str | int | float):
-                values.append({"key": str(v), "name": str(v)})
-        description = (english and attr.get("description_en")) or attr.get("description", "")
-        datatype_description = (english and attr.get("datatype_description_en")) or \
-            attr.get("datatype_description")
-        out.append({
-            "variable": bool(attr.get("variable", True)),
-            "code": str(attr["code"]),
-            "datatype": datatype if datatype in DATATYPES else "string",
-            "required": bool(attr.get("required", False)),
-            "datatype_description": datatype_description or None,
-            "order": int(attr.get("order") or index),
-            "description": description,
-            "values": values,
-        })
-    out.sort(key=lambda a: a["order"])
-    return out
 
 
 def service_dict(category: Category) -> dict:
@@ -193,7 +153,7 @@ def _street_names(cases) -> dict[str, str]:
     for case in cases:
         parts = case.area_path.strip("/").split("/")
         if len(parts) >= 3:
-            codes.add(parts[2].ljust(12, "0"))
+            codes.add(full_code(parts[2]))
     names = {}
     for code, name, name_en in AreaNode.objects.filter(code__in=codes).values_list(
             "code", "name", "name_en"):
@@ -207,7 +167,7 @@ def agency_responsible(case: Case, streets: dict[str, str]) -> str:
         department = lead[0].department
         return (department.name_en or department.name) if _english() else department.name
     parts = case.area_path.strip("/").split("/")
-    street = streets.get(parts[2].ljust(12, "0")) if len(parts) >= 3 else None
+    street = streets.get(full_code(parts[2])) if len(parts) >= 3 else None
     if street:
         return _("%(street)s governance centre") % {"street": street}
     department = case.category.lead_department

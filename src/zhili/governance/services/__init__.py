@@ -32,6 +32,7 @@ from zhili.governance.services.lifecycle import (
     case_resolve,
     case_verify,
 )
+from zhili.governance.services.privacy import case_contact_reveal, case_reporter_reveal
 
 __all__ = [
     "category_seed", "case_report", "case_accept", "case_arrive", "case_assign", "case_close",
@@ -39,5 +40,5 @@ __all__ = [
     "case_resolve", "case_verify", "case_escalate", "cases_autoclose", "cases_escalate_overdue",
     "case_dispatch_departments", "department_task_accept", "department_task_complete",
     "department_task_return", "duty_shift_set", "dispute_record", "dispute_resolve",
-    "mediation_record",
+    "mediation_record", "case_contact_reveal", "case_reporter_reveal",
 ]

@@ -16,19 +16,28 @@ from django.utils.translation import gettext as _
 from zhili.accounts.models import RoleAssignment
 from zhili.accounts.roles import Role
 from zhili.core.errors import NotFound, PermissionDenied, invalid
+from zhili.governance.access import (  # noqa: F401  (the services' names for them)
+    HANDLE_TASK,
+    MANAGE,
+    MEDIATE,
+    VIEW,
+    WORK,
+    department_pairs,
+    has,
+    may_view,
+)
 from zhili.governance.errors import InvalidTransition, StaleVersion
-from zhili.governance.models import LADDER, Case, Level
+from zhili.governance.ladder import (  # noqa: F401
+    DEPTH_LEVEL,
+    LEVEL_DEPTH,
+    ladder_max,
+    level_above,
+    level_of_path,
+    path_at,
+)
+from zhili.governance.models import Case, Level
 from zhili.notifications.services import notify
 
-VIEW = "governance.view_case"
-WORK = "governance.work_case"
-MANAGE = "governance.manage_case"
-MEDIATE = "governance.mediate"
-HANDLE_TASK = "governance.handle_task"
-
-# Depth of each ladder level in an area path (city/district/street/community/grid).
-LEVEL_DEPTH = {Level.CITY: 0, Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3, Level.GRID: 4}
-DEPTH_LEVEL = {depth: level for level, depth in LEVEL_DEPTH.items()}
 # Who is told when a case reaches a level.
 LEVEL_ROLES = {
     Level.GRID: (Role.GRID_WORKER, Role.GRID_LEADER),
@@ -71,26 +80,7 @@ def text_clean(value, field: str, *, limit: int, required: bool = False) -> str:
     return value
 
 
-# -- paths and levels ---------------------------------------------------------
-
-
-def path_at(path: str, level: str) -> str:
-    """The ancestor path of `path` at a ladder level."""
-    parts = path.strip("/").split("/")
-    return "/".join(parts[: LEVEL_DEPTH[level] + 1]) + "/"
-
-
-def level_of_path(path: str) -> str:
-    return DEPTH_LEVEL[min(len(path.strip("/").split("/")) - 1, 4)]
-
-
-def level_above(level: str) -> str | None:
-    index = LADDER.index(level)
-    return LADDER[index + 1] if index + 1 < len(LADDER) else None
-
-
-def ladder_max(a: str, b: str) -> str:
-    return a if LADDER.index(a) >= LADDER.index(b) else b
+# -- levels -------------------------------------------------------------------
 
 
 def level_staff(case: Case, level: str) -> list[int]:
@@ -117,35 +107,6 @@ def actor_level(actor, path: str, permission: str) -> str:
 
 
 # -- who may act --------------------------------------------------------------
-
-
-def has(actor, permission: str, path: str) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and \
-        actor.has_perm_in(permission, path)
-
-
-def department_pairs(actor) -> list[tuple[int, str]]:
-    """(department id, area path) for each assignment granting department tasks."""
-    from zhili.accounts.roles import ROLE_PERMISSIONS
-
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return []
-    return [(a.department_id, a.area_path) for a in actor.active_assignments()
-            if a.department_id and HANDLE_TASK in ROLE_PERMISSIONS.get(a.role, ())]
-
-
-def may_view(actor, case: Case) -> bool:
-    """Staff in scope, the reporter (and reporters of its duplicates), or a tasked department."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if has(actor, VIEW, case.area_path) or (case.reporter_id and case.reporter_id == actor.pk):
-        return True
-    pairs = department_pairs(actor)
-    if pairs and any(case.area_path.startswith(p) for _, p in pairs):
-        departments = {d for d, p in pairs if case.area_path.startswith(p)}
-        if case.department_tasks.filter(department_id__in=departments).exists():
-            return True
-    return Case.objects.filter(duplicate_of=case, reporter_id=actor.pk).exists()
 
 
 def require(actor, case: Case, *permissions: str, reporter: bool = False,

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
-from zhili.audit.services import audit_record
 from zhili.core.errors import ApplicationError, Conflict, invalid
 from zhili.core.rows import instance_from_row
 from zhili.governance.catalogue import attributes_clean
@@ -38,6 +37,7 @@ from zhili.governance.services.common import (
     text_clean,
     tracking_number,
 )
+from zhili.governance.services.privacy import case_audit
 
 MAX_DESCRIPTION = 2000
 MAX_KEY = 128
@@ -243,10 +243,11 @@ def _report(*, actor, category, description, lon, lat, crs, address, photos, ano
                            contact_email=contact_email, media_url=media_url,
                            answers=answers, now=now, prepared=prepared, stored=stored,
                            key=key, scope=scope)
-            audit_record(actor=actor, action="case.report", obj=case,
-                         detail={"tracking_no": case.tracking_no, "category": cat.code,
-                                 "channel": channel, "grid": grid.code,
-                                 "duplicate_of": case.duplicate_of_id})
+            case_audit(actor=actor, action="case.report", case=case,
+                       detail={"tracking_no": case.tracking_no, "category": cat.code,
+                               "channel": channel, "grid": grid.code,
+                               "duplicate_of": case.duplicate_of_id,
+                               "anonymous": case.anonymous})
     except IntegrityError:
         files_discard(stored)
         category_cache_clear()  # in case the category went with a reloaded database

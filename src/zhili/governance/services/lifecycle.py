@@ -37,6 +37,7 @@ from zhili.governance.services.common import (
     text_clean,
 )
 from zhili.governance.services.intake import dispatch_to_grid, notify_assignee
+from zhili.governance.services.privacy import case_audit
 
 NOTE = 2000
 DONE_STATES = (Status.RESOLVED, Status.VERIFIED)
@@ -208,7 +209,7 @@ def case_reopen(*, actor, case: Case, version, reason: str, now=None) -> Case:
         save(case, now, "status", "outcome", "rating", "rating_comment", "closed_at",
              "resolved_level", "reopen_until", "step", "due_at", "escalate_at")
         event_add(case=case, kind="reopened", actor=actor, note=reason, at=now)
-        audit_record(actor=actor, action="case.reopen", obj=case)
+        case_audit(actor=actor, action="case.reopen", case=case)
         notify_assignee(case, now)
     return case
 
@@ -276,7 +277,7 @@ def case_rate(*, actor, case: Case, rating: int, comment: str = "", now=None) ->
                   data={"rating": rating})
         if case.status in DONE_STATES:
             close_now(case, actor=actor, now=now, outcome=case.outcome or Outcome.FIXED)
-        audit_record(actor=actor, action="case.rate", obj=case, detail={"rating": rating})
+        case_audit(actor=actor, action="case.rate", case=case, detail={"rating": rating})
     return case
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from zhili.core.errors import NotFound, ValidationFailed
 from zhili.governance import services
+from zhili.governance.figures import case_figures
 from zhili.governance.models import Case, Dispute, Level, ResolutionLevel, Status
-from zhili.governance.selectors import case_figures
 from zhili.registry.models import Person
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from zhili.audit.models import AuditEntry
 from zhili.governance import services
 from zhili.governance.models import Case, Dispute, MediationSession, Status
 from zhili.registry.models import Person
@@ -106,11 +107,16 @@ def test_new_page(client, categories, grid_worker, other_grid_worker, resident, 
     mine = persons_of(grid_worker, 1)[0]
     stranger = persons_of(other_grid_worker, 1)[0]
     client = as_user(client, grid_worker)
-    html = client.get(f"{G}/new/", {"q": mine.id_number[-6:]}).content.decode()
+    html = client.get(f"{G}/new/", {"q": mine.id_number}).content.decode()
     assert f'name="side_{mine.pk}"' in html and mine.name not in html
-    html = client.get(f"{G}/new/", {"q": stranger.id_number[-8:]},
+    html = client.get(f"{G}/new/", {"q": stranger.id_number},
                       HTTP_HX_REQUEST="true").content.decode()
     assert f'name="side_{stranger.pk}"' not in html and "<html" not in html
+    # Each search is an audited look-up; a part of a number finds nobody.
+    assert AuditEntry.objects.filter(action="person.lookup", actor=grid_worker,
+                                     purpose="parties of a dispute being recorded").count() == 2
+    html = client.get(f"{G}/new/", {"q": mine.id_number[-6:]}).content.decode()
+    assert f'name="side_{mine.pk}"' not in html
 
 
 # -- the flow through the pages ---------------------------------------------------------------
@@ -119,7 +125,7 @@ def test_record_session_settle(client, categories, grid, street_operator):
     a, b = persons_of(street_operator)
     client = as_user(client, street_operator)
     # A search keeps what was typed and the parties chosen so far.
-    response = client.post(f"{G}/new/", {"do": "search", "q": b.id_number[-6:],
+    response = client.post(f"{G}/new/", {"do": "search", "q": b.id_number,
                                          "description": "工资拖欠", f"side_{a.pk}": "applicant"})
     html = response.content.decode()
     assert response.status_code == 200 and "工资拖欠" in html

@@ -20,6 +20,7 @@ from zhili.governance.views.resident import (
 )
 from zhili.governance.views.staff import (
     case_action,
+    case_contact,
     case_detail,
     home,
     overdue,
@@ -31,6 +32,6 @@ from zhili.governance.views.staff import (
 __all__ = [
     "inbox", "task_action", "figures", "manifest", "offline", "service_worker", "my_case",
     "my_case_rate", "my_case_reopen", "my_cases", "patrol", "report", "report_done",
-    "case_action", "case_detail", "home", "overdue", "photo", "queue", "tasks",
+    "case_action", "case_contact", "case_detail", "home", "overdue", "photo", "queue", "tasks",
     "dispute_action", "dispute_detail", "dispute_list", "dispute_new",
 ]

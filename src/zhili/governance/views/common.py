@@ -98,10 +98,12 @@ def timeline_rows(events, case, viewer):
     for event in events:
         event.label = event_label(event.kind)
         actor = event.actor
-        if actor is None:
-            event.who = _("system")
-        elif case.anonymous and actor.pk == case.reporter_id and viewer.pk != actor.pk:
+        if getattr(event, "by_anonymous_reporter", False) or (
+                actor is not None and case.anonymous and actor.pk == case.reporter_id
+                and viewer.pk != actor.pk):
             event.who = _("anonymous reporter")
+        elif actor is None:
+            event.who = _("system")
         else:
             event.who = actor.display_name or actor.get_username()
     return events

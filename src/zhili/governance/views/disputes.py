@@ -115,11 +115,14 @@ def _posted_parties(post) -> list[dict]:
     return parties
 
 
+PARTY_LOOKUP_PURPOSE = "parties of a dispute being recorded"
+
+
 def _party_rows(request, source, errors: dict) -> list[dict]:
     """The persons on the form: those already chosen (kept across searches), then matches of
     the search `q` in the registry within the actor's scope, all masked."""
     from zhili.registry.models import Person
-    from zhili.registry.selectors import PersonFilters, person_list
+    from zhili.registry.services import person_lookup
 
     chosen = {p["person_id"]: p["side"] for p in _posted_parties(source)
               if isinstance(p["person_id"], int)}
@@ -128,7 +131,8 @@ def _party_rows(request, source, errors: dict) -> list[dict]:
     q = (source.get("q") or "").strip()
     if q:
         try:
-            found = person_list(actor=request.user, filters=PersonFilters(q=q))
+            # The form's own purpose: each search is an audited look-up of a whole value.
+            found = person_lookup(actor=request.user, q=q, purpose=PARTY_LOOKUP_PURPOSE)
             people += [p for p in found.defer("grid__geometry")[:MAX_MATCHES]
                        if p.pk not in chosen]
         except ApplicationError as exc:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from zhili.core.errors import ApplicationError
 from zhili.governance import selectors
+from zhili.governance.figures import case_figures
 from zhili.governance.models import LADDER, Board, ResolutionLevel, Status
 from zhili.governance.views.common import VIEW, error_text, is_htmx, require_somewhere
 
@@ -48,7 +49,7 @@ def figures(request):
     )
     error, data = "", None
     try:
-        data = selectors.case_figures(actor=request.user, filters=filters)
+        data = case_figures(actor=request.user, filters=filters)
     except ApplicationError as exc:
         error = error_text(exc)
     context = {"chosen": chosen, "error": error, "boards": Board.choices,

@@ -18,9 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.core.errors import ApplicationError, NotFound
 from zhili.governance import selectors, services
+from zhili.governance.attributes import attribute_values, service_attributes
 from zhili.governance.models import Board, Channel
-from zhili.governance.open311.params import BadParam, raw_attributes
-from zhili.governance.open311.selectors import service_attributes
 from zhili.governance.photos import MAX_PHOTOS
 from zhili.governance.views.common import (
     WORK,
@@ -54,9 +53,8 @@ def attribute_sets(groups, chosen: str, answers: dict) -> list[tuple[str, list[d
 
 
 def posted_attributes(post) -> dict:
-    try:
-        found = raw_attributes(post)
-    except BadParam:
+    found, malformed = attribute_values(post)
+    if malformed:
         return {}
     return {code: values if len(values) > 1 else values[0] for code, values in found.items()
             if values}

@@ -8,6 +8,7 @@ not allow comes back as a message, and nothing is overwritten.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -19,10 +20,11 @@ from django.views.decorators.http import require_POST
 
 from zhili.accounts.models import Department, RoleAssignment
 from zhili.accounts.roles import Role
-from zhili.core.errors import ApplicationError, NotFound
+from zhili.core.errors import ApplicationError, NotFound, PermissionDenied
 from zhili.governance import selectors, services
+from zhili.governance.access import department_pairs
 from zhili.governance.models import Board, Outcome, Status
-from zhili.governance.services.common import department_pairs
+from zhili.governance.services.privacy import may_reveal_contact
 from zhili.governance.views.common import (
     HANDLE_TASK,
     MANAGE,
@@ -37,6 +39,7 @@ from zhili.governance.views.common import (
     timeline_rows,
 )
 from zhili.governance.views.maps import map_context
+from zhili.registry.masking import mask_phone
 
 PAGE_SIZE = 50
 
@@ -149,7 +152,28 @@ def assignable_workers(case):
 
 @login_required
 def case_detail(request, case_id):
+    return _case_page(request, _case_for(request, case_id))
+
+
+@login_required
+@require_POST
+def case_contact(request, case_id):
+    """Show the reporter's contact in full for the purpose given; the service audits it."""
     case = _case_for(request, case_id)
+    try:
+        services.case_contact_reveal(actor=request.user, case=case,
+                                     purpose=request.POST.get("purpose", ""))
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except ApplicationError as exc:
+        return _case_page(request, case, status=422, contact_error=error_text(exc),
+                          contact_purpose=request.POST.get("purpose", "")[:200])
+    response = _case_page(request, case, contact_shown=True)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _case_page(request, case, *, status=200, **extra):
     user = request.user
     staff = user.has_perm_in(VIEW, case.area_path)
     my_departments = {d for d, path in department_pairs(user) if case.area_path.startswith(path)}
@@ -171,13 +195,16 @@ def case_detail(request, case_id):
         "departments": Department.objects.order_by("code") if "dispatch" in actions else [],
         "outcomes": Outcome.choices, "now": timezone.now(),
         "show_reporter": not case.anonymous,
+        "contact_phone_masked": mask_phone(case.contact_phone),
+        "may_reveal_contact": may_reveal_contact(user, case),
+        **extra,
         "followers": case.duplicates.count(),
         **map_context(case.grid, (case.lon, case.lat)),
     }
     if "dispatch" in actions:
         context["default_lead"] = case.category.lead_department_id
         context["default_cooperating"] = set(case.category.departments.values_list("id", flat=True))
-    return render(request, "governance/case.html", context)
+    return render(request, "governance/case.html", context, status=status)
 
 
 def _int_or_raw(text: str):

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,14 @@ from zhili.registry.identifiers import (
     id_number_validate,
     org_code_check_char,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english():
+    """The reasons are read in English here; the API gives them in the caller's language."""
+    with translation.override("en"):
+        yield
+
 
 TODAY = date(2026, 1, 1)
 FAST = settings(deadline=None, max_examples=150)

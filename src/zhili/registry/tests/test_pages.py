@@ -29,8 +29,16 @@ def test_person_list_is_masked_and_scoped(client, grid_worker, person, other_per
 
 def test_person_list_filters_and_pages(client, grid_worker, person):
     client.force_login(grid_worker)
-    response = client.get(reverse("registry:person_list"), {"q": person.id_number[-6:]})
+    response = client.post(reverse("registry:person_list"),
+                           {"q": person.id_number, "purpose": "resident at the counter"})
     assert response.context["page"]["count"] == 1
+    assert AuditEntry.objects.filter(action="person.lookup", actor=grid_worker).count() == 1
+    # A part of the number is refused on the form, not searched.
+    response = client.post(reverse("registry:person_list"),
+                           {"q": person.id_number[-6:], "purpose": "resident at the counter"})
+    assert response.context["page"] is None and response.context["form"].errors["q"]
+    response = client.post(reverse("registry:person_list"), {"q": person.id_number})
+    assert response.context["page"] is None and response.context["form"].errors["purpose"]
     response = client.get(reverse("registry:person_list"), {"area": "abc"})
     assert response.status_code == 200 and response.context["form"].errors["area"]
     response = client.get(reverse("registry:person_list"), {"page": "x"})

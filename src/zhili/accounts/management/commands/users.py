@@ -29,12 +29,10 @@ from zhili.core.errors import ApplicationError
 
 
 def _area(code: str):
-    from zhili.geo.models import AreaNode
+    from zhili.geo.selectors import node_by_code
 
     code = code.strip()
-    node = None
-    if code.isdigit() and len(code) <= 15:
-        node = AreaNode.objects.filter(code=code.ljust(12, "0") if len(code) < 12 else code).first()
+    node = node_by_code(code)
     if node is None:
         raise CommandError(f"No area with code {code!r} (e.g. 500103 or 500103001001).")
     return node

@@ -1,7 +1,7 @@
 """`zhili demo`: migrate, seed the demo city if the database is empty, serve.
 
-One process: the web server (uvicorn, ASGI) and an in-process worker thread
-for queued tasks and sweeps. For a city, run `zhili worker` processes beside
+One process: the web server (uvicorn, ASGI) and an in-process worker (a
+thread per lane and one for schedules and pollers). For a city, run `zhili worker` processes beside
 N web servers on PostgreSQL instead.
 """
 
@@ -11,6 +11,8 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -22,8 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="demo city seed (default 1)")
         parser.add_argument("--no-serve", action="store_true", help="prepare the database and exit")
         parser.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
+        parser.add_argument("--language", choices=[code for code, _name in settings.LANGUAGES],
+                            default=settings.LANGUAGE_CODE,
+                            help=f"language of this output (default {settings.LANGUAGE_CODE})")
 
-    def handle(self, *, port, host, seed, no_serve, no_worker, **options):
+    def handle(self, *, language, **options):
+        # One language for the whole output: labels and the sentences around them.
+        with translation.override(language):
+            self.run(**options)
+
+    def run(self, *, port, host, seed, no_serve, no_worker, **options):
         if not 1 <= port <= 65535:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
         from django.core.exceptions import ImproperlyConfigured
@@ -36,35 +46,36 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         started = time.monotonic()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        self.stdout.write(f"Zhili demo · data in {settings.DATA_DIR}")
-        self.stdout.write("[1/3] Preparing the database …")
+        self.stdout.write(_("Zhili demo · data in %(dir)s") % {"dir": settings.DATA_DIR})
+        self.stdout.write(_("[1/3] Preparing the database …"))
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("[2/3] Seeding the demo city (only what is missing) …")
+        self.stdout.write(_("[2/3] Seeding the demo city (only what is missing) …"))
         from zhili.core.seeding import seed_demo
 
         seed_demo(seed=seed, log=lambda line: self.stdout.write("      " + line))
-        self.stdout.write(f"      ready in {time.monotonic() - started:.1f}s")
+        self.stdout.write("      " + _("ready in %(seconds).1f s") % {"seconds": time.monotonic() - started})
         self.print_logins()
         if no_serve:
             return
         if not no_worker:
             from zhili.core import tasks_worker
 
-            threading.Thread(target=tasks_worker.run_forever, name="zhili-worker", daemon=True).start()
-        self.stdout.write(f"[3/3] Serving on http://{host}:{port}/  (Ctrl-C to stop)")
+            # Every lane on its own thread: no lane waits for another's long job.
+            tasks_worker.start(stop=threading.Event())
+        self.stdout.write(_("[3/3] Serving on %(url)s  (Ctrl-C to stop)") % {"url": f"http://{host}:{port}/"})
         import uvicorn
 
         uvicorn.run("zhili.asgi:application", host=host, port=port, log_level="warning",
                     lifespan="off")
 
     def print_logins(self):
-        from zhili.accounts.demo import DEMO_USERS, node_by_segment
-        from zhili.core.seeding import DEMO_PASSWORD
+        from zhili.core.seeding import DEMO_PASSWORD, demo_logins
 
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for username, _display, role, area, dept in DEMO_USERS:
-            where = node_by_segment(area).name + (f" · {dept}" if dept else "")
+        self.stdout.write(_("Demo logins (password for all: %(password)s)") % {"password": DEMO_PASSWORD})
+        rows = demo_logins()
+        width = max((len(username) for username, *_ in rows), default=0) + 2
+        for username, where, role in rows:
             # Area and role last: CJK text is double width and breaks column padding.
-            self.stdout.write(f"  {username:<14} {where} · {role.label}")
+            self.stdout.write(f"  {username:<{width}}{where} · {role}")
         self.stdout.write("")

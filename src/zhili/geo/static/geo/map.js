@@ -57,6 +57,31 @@
     L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || '', maxZoom: 19 }).addTo(map);
   }
 
+  // The apps' overlays (config.layers): fetched when first switched on.
+  if (config.layers && config.layers.length) {
+    var overlays = {};
+    config.layers.forEach(function (spec) {
+      var group = L.geoJSON(null, {
+        coordsToLatLng: function (c) { return latLng(c[0], c[1]); },
+        style: function () { return { className: 'overlay overlay-' + spec.name, weight: 2 }; },
+        onEachFeature: function (f, l) {
+          var name = f.properties && (f.properties.label || f.properties.name);
+          if (name) { l.bindTooltip(String(name)); }
+        }
+      });
+      group.on('add', function () {
+        if (group.loaded) { return; }
+        group.loaded = true;
+        getJSON(spec.url).then(function (fc) {
+          group.addData(fc);
+          document.body.dataset['layer' + spec.name.charAt(0).toUpperCase() + spec.name.slice(1)] = 'ready';
+        }).catch(function (err) { group.loaded = false; renderError(err.message); });
+      });
+      overlays[spec.label] = group;
+    });
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  }
+
   function label(node) { return (english && node.name_en) ? node.name_en : node.name; }
 
   function el(tag, attrs, text) {

@@ -1,0 +1,201 @@
+"""Apps plug in: each declares on its AppConfig what it adds to the platform.
+
+An app's `apps.py` subclasses `ZhiliAppConfig` and states, in its own
+package, the permissions it defines and which roles hold them, its menu
+entries, its URL mounts and API router, its demo seeding step and its map
+layers (NetBox's `PluginConfig` idea on Django's `AppConfig`). Its periodic
+jobs are the `@periodic` tasks of its `tasks.py`, which `core.periodic`
+finds by itself. core and accounts read the assembled declarations through
+`registry()` and never name a domain app, so an app is added or removed by
+its line in INSTALLED_APPS alone. docs/architecture.md, "Adding an app",
+walks through one.
+
+Declarations name things by string (dotted paths, URL names, role values):
+AppConfig classes are imported before models exist, and a lower app must not
+import a higher one to refer to it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import AppConfig, apps
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry: shown when the user holds `permission` somewhere (None: every
+    logged-in user) and `visible(user)`, if given, says yes."""
+
+    label: str
+    url_name: str
+    permission: str | None = None
+    order: int = 500
+    visible: str | None = None  # dotted path of a predicate taking the user
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """`seed(*, seed, log)` adds what is missing of the demo data (idempotent).
+
+    Steps run after those named in `after` and otherwise in INSTALLED_APPS
+    order. `logins()`, if given, returns (username, where, role label) rows
+    that `zhili demo` prints under "Demo logins".
+    """
+
+    name: str
+    seed: str  # dotted path
+    after: tuple[str, ...] = ()
+    logins: str | None = None  # dotted path
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A GeoJSON overlay for the map: `url_name` answers a FeatureCollection
+    (WGS84) already scoped to the requesting user."""
+
+    name: str
+    label: str
+    url_name: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class UrlMount:
+    prefix: str  # e.g. "governance/"
+    module: str  # e.g. "zhili.governance.urls"
+
+
+class ZhiliAppConfig(AppConfig):
+    """Base for every Zhili app. Leave out what the app does not add."""
+
+    #: permission name ("<app label>.<verb>_<thing>") -> label shown to people
+    permissions: dict[str, str] = {}
+    #: role value ("grid_worker", see accounts.roles.Role) -> permissions it gets
+    grants: dict[str, frozenset[str] | set[str]] = {}
+    nav_items: tuple[NavItem, ...] = ()
+    urls: tuple[UrlMount, ...] = ()
+    #: (path under /api/v1, "module.attribute" of a ninja Router)
+    api_router: tuple[str, str] | None = None
+    demo_steps: tuple[DemoStep, ...] = ()
+    map_layers: tuple[MapLayer, ...] = ()
+
+    # Django picks the one AppConfig subclass an apps.py defines or imports; this
+    # base, imported there too, must not count (`default`), its subclasses must.
+    default = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "default" not in cls.__dict__:
+            cls.default = True
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What the installed apps declared, assembled once per app set."""
+
+    app_labels: tuple[str, ...]
+    permissions: dict[str, str]
+    role_permissions: dict[str, frozenset[str]]
+    nav_items: tuple[NavItem, ...]
+    urls: tuple[UrlMount, ...]
+    api_routers: tuple[tuple[str, str], ...]
+    demo_steps: tuple[DemoStep, ...]
+    map_layers: tuple[MapLayer, ...]
+    problems: tuple[str, ...] = field(default=())
+
+
+def zhili_apps() -> list[ZhiliAppConfig]:
+    return [c for c in apps.get_app_configs() if isinstance(c, ZhiliAppConfig)]
+
+
+@functools.cache
+def registry() -> Registry:
+    configs = zhili_apps()
+    problems: list[str] = []
+    permissions: dict[str, str] = {}
+    for config in configs:
+        for name, label in config.permissions.items():
+            if not name.startswith(config.label + "."):
+                problems.append(f"{config.label}: permission {name!r} is not named {config.label}.<…>")
+            permissions[name] = label
+    grants: dict[str, set[str]] = {}
+    for config in configs:
+        for role, perms in config.grants.items():
+            unknown = set(perms) - permissions.keys()
+            if unknown:
+                problems.append(f"{config.label}: grants undeclared {sorted(unknown)} to {role!r}")
+            grants.setdefault(str(role), set()).update(perms)
+    nav = sorted((item for c in configs for item in c.nav_items), key=lambda i: i.order)
+    layers = tuple(layer for c in configs for layer in c.map_layers)
+    for item in [*nav, *layers]:
+        if item.permission and item.permission not in permissions:
+            problems.append(f"{item.url_name}: permission {item.permission!r} is not declared")
+    return Registry(
+        app_labels=tuple(c.label for c in configs),
+        permissions=permissions,
+        role_permissions={role: frozenset(perms) for role, perms in grants.items()},
+        nav_items=tuple(nav),
+        urls=tuple(mount for c in configs for mount in c.urls),
+        api_routers=tuple(c.api_router for c in configs if c.api_router),
+        demo_steps=_ordered_steps([s for c in configs for s in c.demo_steps], problems),
+        map_layers=layers,
+        problems=tuple(problems),
+    )
+
+
+def _ordered_steps(steps: list[DemoStep], problems: list[str]) -> tuple[DemoStep, ...]:
+    """Dependencies first; otherwise the declared (INSTALLED_APPS) order."""
+    by_name = {s.name: s for s in steps}
+    done: dict[str, DemoStep] = {}
+    visiting: set[str] = set()
+
+    def visit(step: DemoStep) -> None:
+        if step.name in done:
+            return
+        if step.name in visiting:
+            problems.append(f"demo step {step.name!r} depends on itself")
+            return
+        visiting.add(step.name)
+        for dependency in step.after:
+            if dependency in by_name:
+                visit(by_name[dependency])
+            else:
+                problems.append(f"demo step {step.name!r} runs after unknown {dependency!r}")
+        visiting.discard(step.name)
+        done[step.name] = step
+
+    for step in steps:
+        visit(step)
+    return tuple(done.values())
+
+
+def grant(roles, permissions) -> dict[str, frozenset[str]]:
+    """{role: permissions} for each of `roles`: the shape of `grants`."""
+    return {str(role): frozenset(permissions) for role in roles}
+
+
+def merge_grants(*parts: dict) -> dict[str, frozenset[str]]:
+    """One `grants` from several: grants(A) | grants(B) role by role."""
+    merged: dict[str, frozenset[str]] = {}
+    for part in parts:
+        for role, perms in part.items():
+            merged[str(role)] = merged.get(str(role), frozenset()) | frozenset(perms)
+    return merged
+
+
+@functools.cache
+def resolve(dotted: str) -> Callable:
+    return import_string(dotted)
+
+
+@receiver(setting_changed)
+def _installed_apps_changed(*, setting, **kwargs):
+    # Tests install an app with override_settings(INSTALLED_APPS=...).
+    if setting == "INSTALLED_APPS":
+        registry.cache_clear()

@@ -1,0 +1,32 @@
+"""Geo's list and map endpoints cost the same queries however many nodes they show.
+
+Geography is not added by a test (the demo city is the data), so "more rows"
+is a wider page of the node list and an area with more children on the map.
+"""
+
+from __future__ import annotations
+
+from zhili.core.tests.queries import assert_flat, items
+
+
+def test_node_list(api, bearer, street_operator,
+                   django_assert_max_num_queries, django_assert_num_queries):
+    headers = bearer(street_operator)
+    size = {"page_size": 5}
+    assert_flat(django_assert_max_num_queries, django_assert_num_queries,
+                fetch=lambda: api.get("/geo/nodes", headers=headers, **size),
+                grow=lambda: size.update(page_size=200), rows=items, most=5)
+
+
+def test_children_map(api, bearer, district_operator, district, street,
+                      django_assert_max_num_queries, django_assert_num_queries):
+    headers = bearer(district_operator)
+    shown = {"code": street.code}
+    # A street's communities, then the district's streets (each fetched once first, so the
+    # simplified outlines are cached for both and only the per-request reads are counted).
+    api.get(f"/geo/nodes/{district.code}/children", headers=headers, zoom=12)
+    assert_flat(django_assert_max_num_queries, django_assert_num_queries,
+                fetch=lambda: api.get(f"/geo/nodes/{shown['code']}/children", headers=headers,
+                                      zoom=12),
+                grow=lambda: shown.update(code=district.code),
+                rows=lambda r: len(r.json()["features"]), most=5)
