@@ -135,7 +135,7 @@ def _value(sensor_type: str, point: str, x: float, rng) -> float:
     if sensor_type == "displacement":  # a slow creep that speeds up in the rain
         return round(4 + 30 * x ** 1.6 + 0.3 * noise, 2)
     if sensor_type == "gas_lel":
-        spike = point == "DEMO-RP-04" and 0.80 < x < 0.86
+        spike = point == "DEMO-RP-04" and x > 0.9  # until an operator cancels it
         return round(28 + noise if spike else 2 + abs(noise), 1)
     if sensor_type == "water_level":
         return round(172 + 4 * storm + 0.1 * noise, 2)
