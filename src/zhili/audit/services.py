@@ -160,12 +160,15 @@ def _insert(entry: AuditEntry) -> None:
     sql = _insert_sql(connection.vendor)
     with connection.wrap_database_errors:
         if connection.vendor == "postgresql":
+            import psycopg
             from psycopg.types.json import Jsonb
 
             params = [Jsonb(entry.detail) if f.attname == "detail" else getattr(entry, f.attname)
                       for f in _COLUMNS]
             connection.ensure_connection()
-            with connection.connection.cursor() as cursor:
+            # A server-side binding cursor (Django's own are client-side), so that
+            # the statement is parsed and planned once per connection.
+            with psycopg.Cursor(connection.connection) as cursor:
                 cursor.execute(sql, params, prepare=True)
                 entry.pk = cursor.fetchone()[0]
         else:
