@@ -38,7 +38,7 @@ from zhili.audit.chain import (
 from zhili.audit.models import AuditEntry, AuditHead, AuditSequence, AuditTreeHead
 from zhili.core import context
 
-__all__ = ["GENESIS", "HEAD_ID", "Verification", "audit_record", "audit_sequence_pending",
+__all__ = ["GENESIS", "HEAD_ID", "Verification", "audit_head", "audit_record", "audit_sequence_pending",
            "audit_sequence_drain", "audit_verify", "entry_digest", "hashed_fields"]
 
 HEAD_ID = 1
@@ -205,6 +205,11 @@ def unsequenced_entries():
     return AuditEntry.objects.filter(~Exists(AuditSequence.objects.filter(entry=OuterRef("pk"))))
 
 
+def audit_head() -> AuditTreeHead | None:
+    """The newest signed tree head: what to publish outside the database."""
+    return AuditTreeHead.objects.order_by("-last_seq").first()
+
+
 def audit_sequence_pending(*, full: bool = False, batch_size: int = SEQUENCE_BATCH,
                            now: datetime | None = None) -> int:
     """Chain one batch of committed, unsequenced entries and sign its tree head; return
@@ -281,15 +286,19 @@ class Verification:
 
 
 def audit_verify(
-    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
+    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None,
+    anchors: dict[int, str] | None = None,
 ) -> Verification:
     """Walk the chain from position 1 to the head; check every entry, link and tree head.
 
     The head is read first and the walk stops at its position, so batches
     sequenced while the walk runs are left for the next run. Entries not yet
     sequenced are counted apart. `progress(checked, total)` follows each batch.
+    `anchors` maps positions to chain hashes published earlier (`zhili audit
+    head`): the chain must still pass through each of them.
     """
     result = Verification()
+    anchors = dict(anchors or {})
     head = AuditHead.objects.filter(pk=HEAD_ID).first()
     last_seq = head.last_seq if head else None
     positions = AuditSequence.objects.order_by("seq")
@@ -298,7 +307,7 @@ def audit_verify(
         positions = positions.filter(seq__lte=last_seq)
         trees = trees.filter(last_seq__lte=last_seq)
     total = last_seq if last_seq is not None else positions.count()
-    walk = _Walk(result, trees.iterator(chunk_size=2000))
+    walk = _Walk(result, trees.iterator(chunk_size=2000), set(anchors))
     cursor = 0
     while True:
         batch = list(positions.filter(seq__gt=cursor)[:batch_size])
@@ -311,6 +320,14 @@ def audit_verify(
         if progress:
             progress(result.checked, total)
     walk.finish(head)
+    for seq, expected in sorted(anchors.items()):
+        found = walk.anchored.get(seq)
+        if found is None:
+            result.problem(f"the published head at position {seq} is not in the chain "
+                           "(the newest entries were cut off)")
+        elif found != expected:
+            result.problem(f"the published head at position {seq} does not match the chain "
+                           "(history up to it was rewritten)")
     pending = unsequenced_entries()
     result.unsequenced = pending.count()
     if result.unsequenced:
@@ -321,8 +338,9 @@ def audit_verify(
 class _Walk:
     """The state of one verify walk along the positions, in order."""
 
-    def __init__(self, result: Verification, trees):
+    def __init__(self, result: Verification, trees, anchor_seqs: set[int]):
         self.result, self.trees = result, trees
+        self.anchor_seqs, self.anchored = anchor_seqs, {}  # seq -> stored chain hash
         self.tree = next(trees, None)
         self.expected = 1  # the next position
         self.chain = GENESIS
@@ -355,6 +373,8 @@ class _Walk:
         # Carry on from the stored hash, so one break is reported once: the stored
         # hashes at batch ends are pinned by signed tree heads (checked below).
         self.chain = position.chain_hash
+        if seq in self.anchor_seqs:
+            self.anchored[seq] = position.chain_hash
         self.expected = seq + 1
         self.result.checked += 1
         while self.tree is not None and self.tree.last_seq <= seq:

@@ -375,3 +375,66 @@ def test_search_command_filters(chain, city_admin):
 def test_search_command_refuses_a_bad_date(db):
     with pytest.raises(CommandError, match="not a date"):
         run("search", "--from", "yesterday")
+
+
+# Heads published outside the database ------------------------------------------------------
+
+@pytest.fixture
+def published(chain):
+    """One more batch after the chain's, and its head as `zhili audit head` prints it."""
+    audit_record(actor=None, action="test.last")
+    sequence_all()
+    out, _ = run("head")
+    seq, _, chain_hash = out.strip().partition(":")
+    return int(seq), chain_hash
+
+
+def test_the_head_command_prints_what_verify_takes_back(published):
+    seq, chain_hash = published
+    tree = AuditTreeHead.objects.order_by("-last_seq").first()
+    assert (seq, chain_hash) == (tree.last_seq, tree.chain_hash)
+    out, _ = run("verify", "--anchor", f"{seq}:{chain_hash}")
+    assert out.strip().endswith("the chain is intact")
+    out, _ = run("head", "--json")
+    assert f'"last_seq": {seq}' in out and tree.signature in out
+
+
+def test_a_published_head_shows_newest_batches_cut_off(published, tamper):
+    seq, chain_hash = published
+    tree = AuditTreeHead.objects.get(last_seq=seq)
+    before = AuditSequence.objects.get(seq=tree.first_seq - 1)
+    tamper("DELETE FROM audit_auditsequence WHERE seq >= %s", [tree.first_seq])
+    tamper("DELETE FROM audit_audittreehead WHERE id = %s", [tree.pk])
+    tamper("UPDATE audit_audithead SET last_seq = %s, last_hash = %s",
+           [before.seq, before.chain_hash])
+    assert audit_verify().problems == []  # from inside the database, a clean cut
+    assert audit_verify(anchors={seq: chain_hash}).problems == [
+        f"the published head at position {seq} is not in the chain (the newest entries "
+        "were cut off)"]
+
+
+def test_a_published_head_shows_a_rewrite_by_whoever_holds_the_key(published, tamper):
+    """With the key, an attacker can re-sign every head; a head kept elsewhere still differs."""
+    from zhili.audit.chain import chain_link, head_signature
+
+    seq, chain_hash = published
+    entry = AuditEntry.objects.get(sequence__seq=seq)
+    entry.purpose = "rewritten"
+    new_hash = entry_digest("", hashed_fields(entry))
+    new_chain = chain_link(AuditSequence.objects.get(seq=seq - 1).chain_hash, seq, entry.pk, new_hash)
+    tree = AuditTreeHead.objects.get(last_seq=seq)
+    tamper("UPDATE audit_auditentry SET purpose = %s, entry_hash = %s WHERE id = %s",
+           [entry.purpose, new_hash, entry.pk])
+    tamper("UPDATE audit_auditsequence SET chain_hash = %s WHERE seq = %s", [new_chain, seq])
+    tamper("UPDATE audit_audittreehead SET chain_hash = %s, signature = %s WHERE id = %s",
+           [new_chain, head_signature(tree.first_seq, seq, new_chain, tree.at), tree.pk])
+    tamper("UPDATE audit_audithead SET last_hash = %s", [new_chain])
+    assert audit_verify().problems == []
+    assert audit_verify(anchors={seq: chain_hash}).problems == [
+        f"the published head at position {seq} does not match the chain (history up to it "
+        "was rewritten)"]
+
+
+def test_verify_refuses_a_malformed_anchor(db):
+    with pytest.raises(CommandError, match="--anchor must be SEQ:HASH"):
+        run("verify", "--anchor", "12:abc")

@@ -1,5 +1,6 @@
 """`zhili audit verify` checks the hash chain; `zhili audit search` finds entries;
-`zhili audit sequence` chains what was appended (what the worker does on every loop).
+`zhili audit sequence` chains what was appended (what the worker does on every loop);
+`zhili audit head` prints the newest signed tree head, to keep outside the database.
 
 Both run on the server with the database's full view (no area scoping): they
 are for the administrators who run the installation.
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from zhili.audit.models import AuditEntry
 from zhili.audit.selectors import entries_filtered
-from zhili.audit.services import audit_sequence_pending, audit_verify
+from zhili.audit.services import audit_head, audit_sequence_pending, audit_verify
 
 
 def _day(text: str) -> date:
@@ -30,10 +31,16 @@ class Command(BaseCommand):
     help = "Check the audit log's hash chain (verify), sequence new entries into it (sequence) or search it (search)."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,sequence,search}")
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,sequence,head,search}")
         verify = sub.add_parser("verify", help="walk the whole chain; exit 1 on any problem")
         verify.add_argument("--batch-size", type=int, default=5000)
+        verify.add_argument("--anchor", action="append", default=[], metavar="SEQ:HASH",
+                            help="a head published earlier (`audit head`): the chain must "
+                                 "still pass through it; may be given several times")
         sub.add_parser("sequence", help="chain every entry appended and not yet sequenced")
+        head = sub.add_parser("head", help="print the newest signed tree head, to publish "
+                                           "outside the database")
+        head.add_argument("--json", action="store_true")
         search = sub.add_parser("search", help="list entries matching every filter given")
         search.add_argument("--actor", help="username, exactly")
         search.add_argument("--action", help="action prefix, e.g. person. or token.revoke")
@@ -51,6 +58,8 @@ class Command(BaseCommand):
             return self.verify(options)
         if options["subcommand"] == "sequence":
             return self.sequence()
+        if options["subcommand"] == "head":
+            return self.head(options)
         return self.search(options)
 
     def verify(self, options):
@@ -62,7 +71,13 @@ class Command(BaseCommand):
             end = "\r" if interactive else "\n"
             self.stderr.write(f"checked {checked:,} of {total:,} entries", ending=end)
 
-        result = audit_verify(batch_size=options["batch_size"], progress=progress)
+        anchors = {}
+        for text in options["anchor"]:
+            seq, _, chain_hash = text.partition(":")
+            if not seq.isdigit() or len(chain_hash) != 64:
+                raise CommandError(f"--anchor must be SEQ:HASH (as `audit head` prints): {text!r}")
+            anchors[int(seq)] = chain_hash.lower()
+        result = audit_verify(batch_size=options["batch_size"], progress=progress, anchors=anchors)
         if interactive:
             self.stderr.write("")
         if result.unsequenced:
@@ -83,6 +98,21 @@ class Command(BaseCommand):
             done += n
             self.stderr.write(f"sequenced {done:,} entries", ending="\r" if sys.stderr.isatty() else "\n")
         self.stdout.write(f"OK: {done:,} entries sequenced")
+
+    def head(self, options):
+        tree = audit_head()
+        if tree is None:
+            raise CommandError("nothing has been sequenced yet")
+        if options["json"]:
+            self.stdout.write(json.dumps({
+                "first_seq": tree.first_seq, "last_seq": tree.last_seq,
+                "chain_hash": tree.chain_hash, "at": tree.at.isoformat(),
+                "signature": tree.signature}))
+        else:
+            self.stdout.write(f"{tree.last_seq}:{tree.chain_hash}")
+            self.stderr.write(f"sequenced at {tree.at.isoformat()}, signature {tree.signature}; "
+                              "check it later with `zhili audit verify --anchor "
+                              f"{tree.last_seq}:{tree.chain_hash}`")
 
     def search(self, options):
         filters = {k: options.get(k) for k in
