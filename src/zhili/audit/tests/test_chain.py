@@ -55,6 +55,15 @@ def test_an_append_is_hashed_alone_and_sequenced_later(db, city_admin):
     assert result.checked == AuditEntry.objects.count()
 
 
+def test_the_worker_loop_sequences_what_was_appended(db):
+    from zhili.core.tasks_worker import drain
+
+    entry = audit_record(actor=None, action="test.step")
+    drain()
+    assert AuditSequence.objects.filter(entry=entry).exists()
+    assert audit_verify().unsequenced == 0
+
+
 def test_each_batch_moves_the_head_and_signs_a_tree_head(chain):
     position = AuditSequence.objects.get(entry=chain[-1])
     head = AuditHead.objects.get(pk=HEAD_ID)
