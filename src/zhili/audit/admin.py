@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from zhili.audit import selectors
-from zhili.audit.models import AuditEntry, AuditHead
+from zhili.audit.models import AuditEntry, AuditHead, AuditTreeHead
 from zhili.core.errors import PermissionDenied
 
 
@@ -48,11 +48,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(AuditHead)
 class AuditHeadAdmin(AuditEntryAdmin):
-    list_display = ("id", "last_id", "last_hash")
+    list_display = ("id", "last_seq", "last_hash")
     list_filter = ()
     search_fields = ()
     date_hierarchy = None
-    readonly_fields = ("last_id", "last_hash")
+    readonly_fields = ("last_seq", "last_hash")
     fields = readonly_fields
 
     def get_queryset(self, request):
@@ -61,3 +61,16 @@ class AuditHeadAdmin(AuditEntryAdmin):
     def has_view_permission(self, request, obj=None):
         user = request.user
         return super().has_view_permission(request, obj) and selectors.may_verify(user)
+
+
+@admin.register(AuditTreeHead)
+class AuditTreeHeadAdmin(AuditHeadAdmin):
+    """The signed head of each sequenced batch: what an auditor notes down or publishes."""
+
+    list_display = ("last_seq", "first_seq", "at", "chain_hash", "signature")
+    readonly_fields = ("first_seq", "last_seq", "at", "chain_hash", "signature")
+    fields = readonly_fields
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        return AuditTreeHead.objects.all()

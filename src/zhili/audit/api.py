@@ -36,5 +36,6 @@ def verify(request):
     this takes a while: prefer `zhili audit verify` on the server."""
     if not selectors.may_verify(request.auth):
         raise PermissionDenied(_("Verifying the audit chain needs audit.view over the whole city."))
-    checked, problems = audit_verify()
-    return {"entries": checked, "ok": not problems, "problems": problems}
+    result = audit_verify()
+    return {"entries": result.checked, "ok": result.ok, "problems": result.problems,
+            "unsequenced": result.unsequenced}

@@ -36,7 +36,8 @@ class EntryOut(Schema):
     client_ip: str | None
     channel: str
     detail: dict[str, Any]
-    prev_hash: str
+    prev_hash: str = Field(..., description="the previous entry's hash, for entries from "
+                           "before the sequencer; empty since")
     entry_hash: str
 
 
@@ -48,6 +49,9 @@ class EntryPage(Schema):
 
 
 class VerifyOut(Schema):
-    entries: int = Field(..., description="entries checked")
-    ok: bool
+    entries: int = Field(..., description="sequenced entries checked")
+    ok: bool = Field(..., description="no problem found among the sequenced entries")
     problems: list[str]
+    unsequenced: int = Field(..., description="entries appended but not yet sequenced into "
+                             "the chain: not checked, not trusted (the worker sequences them "
+                             "within seconds)")

@@ -1,4 +1,4 @@
-"""The append-only triggers (created by migration 0002), seen from Python.
+"""The append-only triggers (created by migrations 0002 and 0005), seen from Python.
 
 `lifted()` suspends them inside one transaction: the `flush` command uses it
 to empty the database (tests do this after every transactional test), and
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-TABLES = ("audit_auditentry", "audit_audithead")
+TABLES = ("audit_auditentry", "audit_auditsequence", "audit_audittreehead", "audit_audithead")
 
 
 def installed(connection) -> list[str]:
@@ -25,7 +25,8 @@ def installed(connection) -> list[str]:
             )
         elif connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)",
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "(%s, %s, %s, %s)",
                 list(TABLES),
             )
         else:
@@ -58,7 +59,8 @@ def lifted(connection):
         # SQLite cannot disable a trigger: keep its SQL, drop it, re-create it.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "(%s, %s, %s, %s)",
                 list(TABLES),
             )
             saved = cursor.fetchall()

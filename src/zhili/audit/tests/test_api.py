@@ -7,8 +7,8 @@ for a missing one; entries with no area → only for readers of the whole city.
 
 import pytest
 
-from zhili.audit.models import AuditEntry
-from zhili.audit.services import audit_record
+from zhili.audit.models import AuditEntry, AuditSequence
+from zhili.audit.services import audit_record, audit_sequence_pending, unsequenced_entries
 
 
 @pytest.fixture
@@ -154,12 +154,18 @@ def test_verify_admin_of_one_street_is_403(api, bearer, street_admin):
 
 def test_verify_city_admin(api, bearer, city_admin, entries, tamper):
     headers = bearer(city_admin)
+    audit_sequence_pending(full=True)
+    fresh = audit_record(actor=None, action="test.fresh")
     body = api.get("/audit/verify", headers=headers).json()
-    assert body == {"entries": AuditEntry.objects.count(), "ok": True, "problems": []}
+    assert body == {"entries": AuditSequence.objects.count(), "ok": True, "problems": [],
+                    "unsequenced": unsequenced_entries().count()}
+    assert body["unsequenced"] >= 1 and not AuditSequence.objects.filter(entry=fresh).exists()
     tamper("UPDATE audit_auditentry SET purpose = 'x' WHERE id = %s", [entries["grid"].pk])
     body = api.get("/audit/verify", headers=headers).json()
     assert body["ok"] is False
-    assert body["problems"] == [f"entry {entries['grid'].pk}: its content does not match its hash (edited)"]
+    seq = AuditSequence.objects.get(entry=entries["grid"]).seq
+    assert body["problems"] == [f"entry {entries['grid'].pk} (position {seq}): its content "
+                                "does not match its hash (edited)"]
 
 
 def test_session_works_for_reads(client, city_admin, entries):

@@ -45,5 +45,5 @@ class Command(flush.Command):
             if AuditHead._meta.db_table not in connection.introspection.table_names(cursor):
                 return
         AuditHead.objects.using(database).get_or_create(
-            pk=HEAD_ID, defaults={"last_hash": GENESIS, "last_id": 0}
+            pk=HEAD_ID, defaults={"last_hash": GENESIS, "last_seq": 0}
         )
