@@ -212,6 +212,16 @@ ZHILI_NOTIFICATION_CHANNELS = {
 ZHILI_CASE_REOPEN_DAYS = int(os.environ.get("ZHILI_CASE_REOPEN_DAYS", "7"))
 ZHILI_OPEN311_JURISDICTION = os.environ.get("ZHILI_OPEN311_JURISDICTION", "zhili")
 
+# Early warning (docs/warning.md).
+ZHILI_MQTT_URL = os.environ.get("ZHILI_MQTT_URL", "")
+ZHILI_WARNING_CASE_LEVEL = int(os.environ.get("ZHILI_WARNING_CASE_LEVEL", "3"))
+ZHILI_WARNING_PUBLIC_LEVEL = int(os.environ.get("ZHILI_WARNING_PUBLIC_LEVEL", "2"))
+ZHILI_READINGS_RETENTION_DAYS = int(os.environ.get("ZHILI_READINGS_RETENTION_DAYS", "400"))
+ZHILI_CAP_SENDER = os.environ.get("ZHILI_CAP_SENDER", "warnings@zhili.invalid")
+ZHILI_SITE_URL = os.environ.get("ZHILI_SITE_URL", "http://127.0.0.1:8000")
+ZHILI_CAP_KEY_FILE = os.environ.get("ZHILI_CAP_KEY_FILE", "")
+ZHILI_CAP_CERT_FILE = os.environ.get("ZHILI_CAP_CERT_FILE", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
