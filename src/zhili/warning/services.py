@@ -312,3 +312,20 @@ def responsible_assign(*, actor, risk_point: RiskPoint, tier: str, person, user=
             audit_record(actor=actor, action="risk_point.responsible_assign", obj=risk_point,
                          detail={"tier": tier, "person": person.pk})
     return row
+
+
+def risk_point_update(*, actor, code: str, name: str, category, lon: float, lat: float,
+                      risk_level: int = 2, description: str = "",
+                      geometry: dict | None = None) -> RiskPoint:
+    """Change a risk point's details or place (re-located to its grid)."""
+    grid = _grid_of(lon, lat)
+    with transaction.atomic():
+        point = RiskPoint.objects.select_for_update().get(code=code)
+        before = {"name": point.name, "category": point.category_id, "level": point.risk_level,
+                  "grid": point.grid_id}
+        point.name, point.category, point.risk_level = name, category, risk_level
+        point.description, point.lon, point.lat, point.geometry = description, lon, lat, geometry
+        point.grid, point.area_path, point.updated_at = grid, grid.path, timezone.now()
+        point.save()
+        audit_record(actor=actor, action="risk_point.update", obj=point, detail={"before": before})
+    return point
