@@ -329,3 +329,32 @@ def risk_point_update(*, actor, code: str, name: str, category, lon: float, lat:
         point.save()
         audit_record(actor=actor, action="risk_point.update", obj=point, detail={"before": before})
     return point
+
+
+def rule_check(rule) -> None:
+    """The engine's own rule check (a clear line past its raise line, levels out of
+    order, not four levels), as ValidationFailed."""
+    from zhili.core.errors import FieldError, ValidationFailed
+    from zhili.warning.engine import RuleSet
+
+    try:
+        RuleSet.empty(1).set_rule(0, raise_at=rule.raise_at, clear_at=rule.clear_at,
+                                  direction=rule.direction, rate_raise=rule.rate_raise,
+                                  rate_clear=rule.rate_clear, duration_s=rule.duration_s)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed([FieldError("raise_at", str(exc))]) from None
+    if rule.category_id and rule.risk_point_id:
+        raise ValidationFailed([FieldError("risk_point",
+                                           _("a rule narrows to a category or to a point, not both"))])
+
+
+def rule_save(*, actor, rule, changed: list[str] | None = None):
+    """Create or change a rule, checked (rule_check) and audited."""
+    rule_check(rule)
+    with transaction.atomic():
+        created = rule.pk is None
+        rule.updated_at = timezone.now()
+        rule.save()
+        audit_record(actor=actor, action="rule.create" if created else "rule.change", obj=rule,
+                     detail={"changed": changed or []})
+    return rule
