@@ -49,7 +49,7 @@ def locate_case_point(lon, lat, crs: str = "wgs84") -> tuple[AreaNode, float, fl
     index = get_index()
     located = index.locate(wlon, wlat)
     if located is None:
-        raise OutsideCity(f"No grid of the city holds ({wlon:.6f}, {wlat:.6f}).")
+        raise OutsideCity(f"No grid of the city holds longitude {wlon:.6f}, latitude {wlat:.6f}.")
     # The grid as a row with only these fields loaded (any other loads on use):
     # the index holds them, so intake need not read the row. Its id is as fresh
     # as the index, which follows the boundary version.

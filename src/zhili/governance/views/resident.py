@@ -17,11 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.core.errors import ApplicationError, NotFound
+from zhili.core.forms import GENERAL
 from zhili.governance import selectors, services
+from zhili.governance.events import events_public
 from zhili.governance.models import Board, Channel
 from zhili.governance.open311.params import BadParam, raw_attributes
 from zhili.governance.open311.selectors import service_attributes
 from zhili.governance.photos import MAX_PHOTOS
+from zhili.governance.services.intake import MAX_DESCRIPTION
 from zhili.governance.views.common import (
     WORK,
     is_htmx,
@@ -35,6 +38,7 @@ from zhili.governance.views.common import (
 from zhili.governance.views.maps import map_context
 
 FIELDS = ("category", "description", "lon", "lat", "crs", "address", "contact_phone")
+INPUTS = {*FIELDS, "photos"}
 
 
 def attribute_sets(groups, chosen: str, answers: dict) -> list[tuple[str, list[dict]]]:
@@ -45,6 +49,8 @@ def attribute_sets(groups, chosen: str, answers: dict) -> list[tuple[str, list[d
             attrs = service_attributes(category)
             if not attrs:
                 continue
+            for attr in attrs:
+                attr["input_name"] = f"attribute[{attr['code']}]"
             if category.code == chosen:
                 for attr in attrs:
                     value = answers.get(attr["code"], "")
@@ -107,13 +113,12 @@ def _report(request, *, channel: str, template_title: str):
                     return problem_response(request, exc)
                 for e in exc.errors:
                     field = "lon" if e.field == "lat" else e.field
-                    if field.startswith("attributes."):
-                        field, message = "attributes", f"{field[11:]}: {e.message}"
-                    else:
-                        message = e.message
-                    errors.setdefault(field, []).append(message)
+                    if field.startswith("attributes."):  # beside the question's own input
+                        field = f"attribute[{field[11:]}]"
+                    errors.setdefault(field if field in INPUTS or field.startswith("attribute[")
+                                      else GENERAL, []).append(str(e.message))
                 if not exc.errors:
-                    errors.setdefault("lon" if exc.code == "outside-city" else "general",
+                    errors.setdefault("lon" if exc.code == "outside-city" else GENERAL,
                                       []).append(str(exc.detail or exc.title))
             else:
                 done = reverse("governance:report_done", args=[case.tracking_no])
@@ -126,7 +131,7 @@ def _report(request, *, channel: str, template_title: str):
     groups = categories_by_board()
     context = {
         "title": template_title, "channel": channel, "values": values, "errors": errors,
-        "groups": groups, "max_photos": MAX_PHOTOS,
+        "groups": groups, "max_photos": MAX_PHOTOS, "max_description": MAX_DESCRIPTION,
         "attribute_sets": attribute_sets(groups, values.get("category", ""),
                                          values.get("attributes", {})),
         "patrol": channel == Channel.PATROL,
@@ -182,8 +187,9 @@ def my_case(request, tracking_no):
         raise Http404
     context = {
         "case": case,
-        "events": timeline_rows(selectors.case_timeline(actor=request.user, case=case), case,
-                                request.user),
+        "events": timeline_rows(events_public(selectors.case_timeline(actor=request.user,
+                                                                       case=case)),
+                                case, request.user),
         "actions": selectors.case_actions(actor=request.user, case=case),
         "original": case.duplicate_of,
         "ratings": range(1, 6),
