@@ -147,3 +147,27 @@ def test_the_demo_roster_has_the_grid_worker_on_duty_at_every_hour(grid, grid_wo
 
     start = datetime(2027, 3, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert {on_duty(grid, start + timedelta(hours=h)) for h in range(24 * 7)} == {grid_worker}
+
+
+def test_questions_and_answers_read_in_words(client, report, resident, street_operator):
+    """Not `size: medium` and not the hint 数字 on an English page."""
+    case = report(category="road-damage", attributes={"size": "medium"})
+    page = as_user(client, street_operator).get(f"{G}/cases/{case.pk}/").content.decode()
+    assert re.search(r"<dt>How large is the damage\?</dt><dd data-answer>Up to one lane</dd>", page)
+    assert "size: medium" not in page
+    form = as_user(client, resident).get(f"{G}/report/").content.decode()
+    assert "A number from 0 to 1000" in form and "数字" not in form
+
+
+def test_the_queue_offers_areas_by_name(client, report, street_operator, street, community):
+    case = report()
+    client = as_user(client, street_operator)
+    page = client.get(f"{G}/queue/").content.decode()
+    options = dict(re.findall(r'<option value="(\d+)">\W*([^<]+)</option>',
+                              page.split('name="area"', 1)[1].split("</select>", 1)[0]))
+    assert options[street.code].strip() == (street.name_en or street.name)
+    assert community.code in options and 'name="area" value=' not in page
+    listed = client.get(f"{G}/queue/", {"area": community.code}).content.decode()
+    assert case.tracking_no in listed
+    detail = client.get(f"{G}/cases/{case.pk}/").content.decode()
+    assert f"longitude {case.lon:.6f}, latitude {case.lat:.6f}" in detail
