@@ -56,6 +56,14 @@ def choice_labels(field: dict) -> list[tuple[str, str]]:
     return [(v, v) for v in values]
 
 
+def choice_shown(e: DataElement, value) -> object:
+    """A stored choice (Chinese, `男`) as the reader's language shows it (`Male`)."""
+    if e.kind != ElementKind.CHOICE:
+        return value
+    return dict(choice_labels({"choices": list(e.choices or []),
+                               "choices_en": list(e.choices_en or [])})).get(value, value)
+
+
 def element_schema(e: DataElement) -> dict:
     pattern = e.pattern or {ElementKind.PHONE: _PHONE, ElementKind.NUMBER: _NUMBER,
                             ElementKind.ID_NUMBER: r"^[0-9]{17}[0-9Xx]$",

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from zhili.bundles import selectors, services
 from zhili.bundles.access import is_officer, may_apply
-from zhili.bundles.forms import choice_labels, data_validate, value_mask
+from zhili.bundles.forms import choice_labels, choice_shown, data_validate, value_mask
 from zhili.bundles.models import LIFE_EVENTS, TaskStatus
 from zhili.core.errors import ApplicationError, FieldError, NotFound, ValidationFailed
 from zhili.core.forms import form_errors
@@ -249,7 +249,8 @@ def task_detail(request, pk):
     elements = list(task.matter.elements.all())
     data = task.application.data
     rows = [{"code": e.code, "label": localized(e, "label"),
-             "value": value_mask(e.kind, e.code, data.get(e.code)) if masked else data.get(e.code, "")}
+             "value": choice_shown(e, value_mask(e.kind, e.code, data.get(e.code)) if masked
+                                   else data.get(e.code, ""))}
             for e in elements if e.code in data]
     materials = list(task.matter.materials.all())
     attachments = [a for a in task.application.attachments.select_related("material", "certificate")

@@ -142,6 +142,7 @@ def test_the_officer_opens_the_uploaded_id_card_audited(login, applicant, filled
     link = re.search(r'href="(/bundles/tasks/\d+/attachments/\d+/)"', page)
     assert link, page
     assert "sha256" not in page and "application/pdf" not in page
+    assert re.search(r'data-field="child-sex">(Male|Female)<', page)  # stored 男/女, read in English
     assert 'data-confirm="Approve this matter and issue its certificate?' in page
     before = AuditEntry.objects.filter(action="bundles.attachment_read").count()
     opened = login(officer).get(link.group(1))
