@@ -171,3 +171,18 @@ def test_the_queue_offers_areas_by_name(client, report, street_operator, street,
     assert case.tracking_no in listed
     detail = client.get(f"{G}/cases/{case.pk}/").content.decode()
     assert f"longitude {case.lon:.6f}, latitude {case.lat:.6f}" in detail
+
+
+def test_a_demo_seeded_with_the_day_roster_only_gets_its_night_shift(grid, grid_worker):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from zhili.governance import demo
+    from zhili.governance.models import DutyShift
+    from zhili.governance.services.intake import on_duty
+
+    DutyShift.objects.filter(grid=grid, start_time=time(22, 0)).delete()
+    night = datetime(2027, 3, 1, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert on_duty(grid, night) != grid_worker  # the leader, the fallback
+    demo.seed(seed=1, log=lambda *_: None)  # the demo cases exist: only the roster is topped up
+    assert on_duty(grid, night) == grid_worker
