@@ -186,3 +186,11 @@ def test_a_demo_seeded_with_the_day_roster_only_gets_its_night_shift(grid, grid_
     assert on_duty(grid, night) != grid_worker  # the leader, the fallback
     demo.seed(seed=1, log=lambda *_: None)  # the demo cases exist: only the roster is topped up
     assert on_duty(grid, night) == grid_worker
+
+
+def test_disputes_and_figures_filter_by_area_name_too(client, street_operator, street):
+    client = as_user(client, street_operator)
+    for path in (f"{G}/disputes/", f"{G}/figures/"):
+        page = client.get(path).content.decode()
+        assert '<select name="area">' in page and f'<option value="{street.code}">' in page, path
+        assert 'name="area" value=' not in page, path

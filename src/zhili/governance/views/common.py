@@ -145,3 +145,19 @@ def attribute_answers(case) -> list[tuple[str, str]]:
     # Answers to questions since removed from the category: still shown, by their code.
     rows += [(code, str(value)) for code, value in answers.items() if code not in asked]
     return rows
+
+
+AREA_CHOICES_MAX = 400
+
+
+def area_choices(user) -> list[tuple[str, str]]:
+    """(code, name) of the areas above grid level where the user sees cases, for the queue's
+    area filter: people pick a name; nobody is shown, or asked for, a division code."""
+    from zhili.core.i18n import localized
+    from zhili.geo.models import AreaNode, Level
+
+    nodes = (AreaNode.objects.filter(user.scope(VIEW).q("path"))
+             .exclude(level=Level.GRID).only("code", "name", "name_en", "level", "path")
+             .order_by("path")[:AREA_CHOICES_MAX])
+    indent = {Level.CITY: 0, Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
+    return [(n.code, "\u3000" * indent.get(n.level, 0) + localized(n, "name")) for n in nodes]

@@ -34,6 +34,7 @@ from zhili.governance.models import (
 from zhili.governance.services.intake import MAX_DESCRIPTION
 from zhili.governance.views.common import (
     VIEW,
+    area_choices,
     error_text,
     is_htmx,
     require_somewhere,
@@ -94,6 +95,7 @@ def dispute_list(request):
         "error": error, "share": share, "types": DisputeType.choices,
         "levels": ResolutionLevel.choices, "query": query.urlencode(),
         "may_record": not request.user.scope(MEDIATE).empty,
+        "areas": area_choices(request.user),
     }
     return render(request, "governance/dispute_list.html", context)
 
