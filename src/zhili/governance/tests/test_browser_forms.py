@@ -32,7 +32,8 @@ def test_refused_steps_keep_the_form_and_done_steps_confirm(browser_page, tmp_pa
     page.goto(f"/governance/cases/{case.pk}/")
 
     # Accept: sent by the page script, confirmed on the page it opens.
-    page.click("#actions button[value=accept]")
+    with page.expect_navigation():  # the page it opens, not the one still showing
+        page.click("#actions button[value=accept]")
     page.wait_for_selector(".messages li.success")
 
     # Resolve with a blank note and a photo: refused beside the note, the photo still chosen.
@@ -46,7 +47,8 @@ def test_refused_steps_keep_the_form_and_done_steps_confirm(browser_page, tmp_pa
     # Escalate: confirmed, and "Now with" names the level, not the grid worker.
     page.click("#escalate summary")
     page.fill("#id_escalate_reason", "需要吊车，内部原因")
-    page.click("#escalate button[value=escalate]")
+    with page.expect_navigation():  # the page it opens, not the one still showing
+        page.click("#escalate button[value=escalate]")
     page.wait_for_selector(".messages li.success")
     assert page.get_attribute("#holder", "data-holder") == "level"
 
@@ -63,7 +65,8 @@ def test_refused_steps_keep_the_form_and_done_steps_confirm(browser_page, tmp_pa
     assert page.get_attribute("#dispatch", "open") is not None
     assert page.input_value("#id_instructions") == "请带清运车，给部门的指示"
     page.fill("#id_due_hours", "4")
-    page.click("#dispatch button[value=dispatch]")
+    with page.expect_navigation():  # the page it opens, not the one still showing
+        page.click("#dispatch button[value=dispatch]")
     page.wait_for_selector(".messages li.success")
     assert page.get_attribute("#holder", "data-holder") == "departments"
 
