@@ -74,6 +74,10 @@ def catalogue_check(doc: dict) -> Report:
     for code, e in elements.items():
         if e.get("kind", "text") not in ElementKind.values:
             report.errors.append(f"element {code}: unknown kind {e.get('kind')!r}")
+        if e.get("choices_en") and len(e["choices_en"]) != len(e.get("choices", [])):
+            report.errors.append(f"element {code}: choices_en must name each choice, in order")
+        if e.get("dates", "any") not in ("any", "past", "future"):
+            report.errors.append(f"element {code}: dates must be any, past or future")
     for code, m in materials.items():
         if m.get("medium", "electronic") not in Medium.values:
             report.errors.append(f"material {code}: unknown medium {m.get('medium')!r}")
@@ -173,6 +177,7 @@ def catalogue_import(*, actor, doc: dict, commit: bool = False) -> Report:
             "code": e["code"], "label": e["label"], "label_en": e.get("label_en", ""),
             "kind": e.get("kind", "text"), "max_length": e.get("max_length", 64),
             "pattern": e.get("pattern", ""), "choices": e.get("choices", []),
+            "choices_en": e.get("choices_en", []), "dates": e.get("dates", "any"),
             "source": e.get("source", "")} for e in doc.get("elements", [])])
         mats = _upsert(Material, [{
             "code": m["code"], "name": m["name"], "name_en": m.get("name_en", ""),
@@ -182,6 +187,7 @@ def catalogue_import(*, actor, doc: dict, commit: bool = False) -> Report:
         matters = _upsert(Matter, [{
             "code": m["code"], "name": m["name"], "name_en": m.get("name_en", ""),
             "department": depts[m["department"]], "legal_basis": m.get("legal_basis", "")[:300],
+            "legal_basis_en": m.get("legal_basis_en", "")[:300],
             "statutory_days": m["statutory_days"], "promised_days": m["promised_days"],
             "fee": m.get("fee", 0), "output_cert_type": m.get("output", ""),
             "trips_alone": m.get("trips_alone", 1), "online": m.get("online", True),
@@ -194,7 +200,8 @@ def catalogue_import(*, actor, doc: dict, commit: bool = False) -> Report:
         bundles = _upsert(Bundle, [{
             "code": b["code"], "name": b["name"], "name_en": b.get("name_en", ""),
             "life_event": b.get("life_event", "other"), "audience": b.get("audience", "person"),
-            "description": b.get("description", ""), "lead_department": depts[b["lead"]],
+            "description": b.get("description", ""), "description_en": b.get("description_en", ""),
+            "lead_department": depts[b["lead"]],
             "source": b.get("source", "")[:300], "assumed": b.get("assumed", "")[:300],
             "updated_at": now} for b in bdocs])
         BundleMatter.objects.filter(bundle__in=list(bundles.values())).delete()

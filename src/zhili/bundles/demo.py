@@ -234,7 +234,9 @@ def application_binding(user):
 def seed(*, seed: int, log) -> None:
     doc = catalogue_load_file(DEFAULT_PATH)
     if (Bundle.objects.count() < len(doc["bundles"])
-            or Matter.objects.count() < len(doc["matters"])):
+            or Matter.objects.count() < len(doc["matters"])
+            # A catalogue imported before its English content: import it again (an upsert).
+            or not Matter.objects.exclude(legal_basis_en="").exists()):
         report = catalogue_import(actor=None, doc=doc, commit=True)
         if not report.ok:
             raise RuntimeError("catalogue: " + "; ".join(report.errors))

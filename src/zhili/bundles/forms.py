@@ -11,6 +11,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.bundles.models import DataElement, ElementKind
@@ -19,9 +20,49 @@ from zhili.registry.identifiers import IdentifierError, credit_code_validate, id
 from zhili.registry.masking import mask_address, mask_id_number, mask_name, mask_phone
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_PHONE = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+# Browsers compile `pattern` with the `v` flag, where a bare "-" in a class is an error
+# (and the pattern then silently checks nothing): write it "\-". Python reads both alike.
+_PHONE = r"^\+?[0-9][0-9 \-]{4,18}[0-9]$"
 _NUMBER = r"^[0-9]+(\.[0-9]{1,2})?$"
 _HTML_TYPE = {ElementKind.DATE: "date", ElementKind.PHONE: "tel"}
+
+
+def html_pattern(pattern: str) -> str:
+    """A server pattern as a browser `pattern` (v flag): "-" escaped inside classes."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        elif ch == "-" and in_class and (pattern[i - 1] == "[" or pattern[i + 1:i + 2] == "]"):
+            ch = "\\-"  # a literal "-" at either end of a class
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def choice_labels(field: dict) -> list[tuple[str, str]]:
+    """(stored value, label in the reader's language) of a choice field."""
+    from zhili.core.i18n import english
+
+    values, english_labels = field["choices"], field.get("choices_en") or []
+    if english() and len(english_labels) == len(values):
+        return list(zip(values, english_labels, strict=True))
+    return [(v, v) for v in values]
+
+
+def choice_shown(e: DataElement, value) -> object:
+    """A stored choice (Chinese, `男`) as the reader's language shows it (`Male`)."""
+    if e.kind != ElementKind.CHOICE:
+        return value
+    return dict(choice_labels({"choices": list(e.choices or []),
+                               "choices_en": list(e.choices_en or [])})).get(value, value)
 
 
 def element_schema(e: DataElement) -> dict:
@@ -31,8 +72,9 @@ def element_schema(e: DataElement) -> dict:
     return {
         "code": e.code, "label": e.label, "label_en": e.label_en, "kind": e.kind,
         "html_type": _HTML_TYPE.get(e.kind, "text"), "required": e.kind != ElementKind.BOOL,
-        "max_length": e.max_length, "pattern": pattern, "choices": list(e.choices or []),
-        "source": e.source,
+        "max_length": e.max_length, "pattern": pattern, "html_pattern": html_pattern(pattern),
+        "choices": list(e.choices or []), "choices_en": list(e.choices_en or []),
+        "dates": e.dates, "source": e.source,
     }
 
 
@@ -71,6 +113,11 @@ def value_check(field: dict, raw) -> tuple[object, str | None]:
             return None, _("must be a date YYYY-MM-DD")
         if not 1900 <= day.year <= 2200:
             return None, _("must lie between 1900 and 2200")
+        today = timezone.localdate()
+        if field.get("dates") == "past" and day > today:
+            return None, _("must be today or earlier")
+        if field.get("dates") == "future" and day < today:
+            return None, _("must be today or later")
         return day.isoformat(), None
     if kind == ElementKind.NUMBER:
         try:

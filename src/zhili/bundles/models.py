@@ -40,6 +40,13 @@ class DataElement(models.Model):
     max_length = models.PositiveSmallIntegerField(default=64)
     pattern = models.CharField(max_length=120, blank=True, help_text=_("A regular expression."))
     choices = models.JSONField(default=list, blank=True, help_text=_("For a choice: the values."))
+    # The English label of each choice, in the same order; the value stored is the Chinese one.
+    choices_en = models.JSONField(default=list, blank=True,
+                                  help_text=_("For a choice: the values in English, in order."))
+    # Which dates make sense: a birth or death lies in the past, a planned date may not.
+    dates = models.CharField(_("dates allowed"), max_length=8, default="any",
+                             choices=[("any", _("Any date")), ("past", _("Today or earlier")),
+                                      ("future", _("Today or later"))])
     # Where the city already holds the value: a registry data item (person.name,
     # certificate:marriage-certificate …); prefilled only with the holder's consent.
     source = models.CharField(_("registry source"), max_length=64, blank=True)
@@ -73,6 +80,15 @@ class Material(models.Model):
         return f"{self.code} · {self.name}"
 
 
+# The catalogue's life events (a bundle's `life_event`), as people read them.
+LIFE_EVENTS = {
+    "birth": _("Having a child"), "education": _("Going to school"),
+    "retirement": _("Retiring"), "death": _("After a death"), "veterans": _("Leaving the army"),
+    "business": _("Running a business"), "disability": _("Living with a disability"),
+    "housing": _("Moving in"), "other": _("Other"),
+}
+
+
 class Matter(models.Model):
     """An atomic service matter (事项) handled by one department."""
 
@@ -82,6 +98,7 @@ class Matter(models.Model):
     department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT,
                                    related_name="+")
     legal_basis = models.CharField(max_length=300, blank=True)
+    legal_basis_en = models.CharField(max_length=300, blank=True)
     elements = models.ManyToManyField(DataElement, related_name="matters", blank=True)
     materials = models.ManyToManyField(Material, related_name="matters", blank=True)
     statutory_days = models.PositiveSmallIntegerField(_("statutory limit (working days)"))
@@ -115,6 +132,7 @@ class Bundle(models.Model):
                                 choices=[("person", _("Person")),
                                          ("organisation", _("Organisation"))])
     description = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
     lead_department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT,
                                         related_name="+")
     matters = models.ManyToManyField(Matter, through="BundleMatter", related_name="bundles")

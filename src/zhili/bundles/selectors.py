@@ -18,6 +18,7 @@ from zhili.bundles.forms import element_schema
 from zhili.bundles.models import (
     OPEN_STATUSES,
     Application,
+    Attachment,
     Bundle,
     Event,
     Task,
@@ -25,6 +26,7 @@ from zhili.bundles.models import (
 )
 from zhili.bundles.plan import Plan, plan_load
 from zhili.core.errors import NotFound, PermissionDenied, invalid
+from zhili.core.i18n import localized
 from zhili.registry.models import Certificate, CertificateStatus, Consent
 
 MAX_ID = 2**63 - 1
@@ -93,12 +95,16 @@ def notice_build(*, actor, bundle: str, answers: dict | None = None) -> dict:
     return {
         "bundle": {"code": b.code, "name": b.name, "name_en": b.name_en, "life_event": b.life_event,
                    "lead_department": b.lead_department.code, "description": b.description,
-                   "assumed": b.assumed},
+                   "description_en": b.description_en, "assumed": b.assumed},
         "answers": chosen,
         "situations": [{"code": s.code, "question": s.question, "question_en": s.question_en,
                         "default": s.default, "answer": chosen[s.code]} for s in plan.situations],
         "matters": [{"code": m.code, "name": m.name, "name_en": m.name_en,
                      "department": m.department.code, "department_name": m.department.name,
+                     "department_name_en": m.department.name_en,
+                     "legal_basis_en": m.legal_basis_en,
+                     "depends_on_names_en": [x.name_en or x.name for x in matters
+                                             if x.code in plan.deps[m.code]],
                      "promised_days": m.promised_days, "statutory_days": m.statutory_days,
                      "fee": str(m.fee), "output": m.output_cert_type, "legal_basis": m.legal_basis,
                      "depends_on": sorted(plan.deps[m.code] & {x.code for x in matters}),
@@ -138,8 +144,10 @@ def form_build(*, actor, bundle: str, answers: dict | None = None) -> dict:
     for m in materials:
         if m["state"] in ("held", "reused"):
             consents.setdefault(f"certificate:{m['cert_type']}", m["state"] == "reused")
-    labels = {f["source"]: f["label"] for f in fields if f["source"]}
-    labels.update({f"certificate:{m['cert_type']}": m["name"] for m in materials if m["cert_type"]})
+    # Consents are asked by what they fill in, in the reader's language, never by code.
+    labels = {f["source"]: localized(f, "label") for f in fields if f["source"]}
+    labels.update({f"certificate:{m['cert_type']}": localized(m, "name")
+                   for m in materials if m["cert_type"]})
     return {
         "bundle": plan.bundle.code,
         "answers": chosen,
@@ -153,6 +161,15 @@ def form_build(*, actor, bundle: str, answers: dict | None = None) -> dict:
 
 
 # --- applications (the applicant) ---------------------------------------------------------
+
+def uploads_pending(*, actor, ids) -> QuerySet[Attachment]:
+    """The actor's own uploads not yet part of an application (kept across a refused form)."""
+    if actor is None or not actor.is_authenticated:
+        return Attachment.objects.none()
+    ids = [i for i in ids if isinstance(i, int)][:100]
+    return Attachment.objects.filter(pk__in=ids, owner=actor, application__isnull=True) \
+        .select_related("material")
+
 
 def application_list_for(*, actor) -> QuerySet[Application]:
     if actor is None or not actor.is_authenticated:

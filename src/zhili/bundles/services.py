@@ -47,6 +47,7 @@ from zhili.core.errors import (
     Conflict,
     FieldError,
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
     invalid,
@@ -423,3 +424,20 @@ def task_reveal(*, actor, task: Task, purpose: str) -> Task:
         audit_record(actor=actor, action="bundles.task_reveal", obj=task, purpose=purpose,
                      detail={"application": task.application_id})
     return task
+
+
+def attachment_open(*, actor, task: Task, attachment_id) -> Attachment:
+    """An uploaded material of the task's application, for the officer deciding it; audited
+    (an identity card is personal data). Anything else is the same 404 as a missing one."""
+    if not may_decide(actor, task):
+        raise NotFound()
+    found = (Attachment.objects.filter(pk=attachment_id if isinstance(attachment_id, int) else -1,
+                                       application_id=task.application_id,
+                                       material__in=task.matter.materials.all())
+             .exclude(file="").select_related("material").first())
+    if found is None:
+        raise NotFound()
+    with transaction.atomic():
+        audit_record(actor=actor, action="bundles.attachment_read", obj=found,
+                     detail={"task": task.pk, "material": found.material.code})
+    return found

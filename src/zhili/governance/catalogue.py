@@ -50,9 +50,14 @@ def choice(code: str, description: tuple[str, str], values: list[tuple[str, str,
             "values": [{"key": k, "name": zh, "name_en": en} for k, zh, en in values]}
 
 
-def number(code: str, description: tuple[str, str], *, required=False, order=1) -> dict:
+def number(code: str, description: tuple[str, str], *, required=False, order=1, minimum=0,
+           maximum=None) -> dict:
+    """A number answer; counts and sizes are never negative, so `minimum` is 0 unless set."""
+    hint = (f"{minimum:g} 到 {maximum:g} 之间的数", f"A number from {minimum:g} to {maximum:g}") \
+        if maximum is not None else (f"不小于 {minimum:g} 的数", f"A number, {minimum:g} or more")
     return {"variable": True, "code": code, "datatype": "number", "required": required,
-            "datatype_description": "数字", "order": order, "description": description[0],
+            "datatype_description": hint[0], "datatype_description_en": hint[1],
+            "min": minimum, "max": maximum, "order": order, "description": description[0],
             "description_en": description[1], "values": []}
 
 
@@ -85,7 +90,7 @@ CATALOGUE: list[Spec] = [
     Spec("drain-blocked", "下水道堵塞", "Blocked drain or sewer", LIV, "urban-management",
          ("water",), 3, NORMAL),
     Spec("garbage", "垃圾堆积", "Garbage piling up", LIV, "urban-management", (), 3, NORMAL,
-         attributes=[number("bags", ("大约多少袋？", "Roughly how many bags?"))]),
+         attributes=[number("bags", ("大约多少袋？", "Roughly how many bags?"), maximum=1000)]),
     Spec("noise", "噪声扰民", "Noise nuisance", LIV, "ecology", ("public-security",), 3, NORMAL,
          duplicate=(150, 12), attributes=[choice("when", ("什么时候发生？", "When does it happen?"), [
              ("day", "白天", "Daytime"), ("night", "夜间（22:00–06:00）", "At night (22:00–06:00)")])]),
@@ -255,6 +260,14 @@ def attributes_clean(definitions: list[dict], answers: dict | None) -> dict:
                     raise ValueError
             except (TypeError, ValueError):
                 errors.append(FieldError(f"attributes.{code}", _("must be a number")))
+                continue
+            # Categories seeded before bounds existed carry none: a count is at least 0.
+            low, high = definition.get("min", 0), definition.get("max")
+            if isinstance(low, int | float) and value < low:
+                errors.append(FieldError(f"attributes.{code}", f"must be at least {low:g}"))
+                continue
+            if isinstance(high, int | float) and value > high:
+                errors.append(FieldError(f"attributes.{code}", f"must be at most {high:g}"))
                 continue
         else:
             value = str(value)[:500]

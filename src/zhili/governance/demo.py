@@ -58,9 +58,15 @@ def _user(username: str) -> User | None:
     return User.objects.filter(username=username).first()
 
 
+DEMO_SHIFTS = ((time(7, 0), time(22, 0)), (time(22, 0), time(7, 0)))
+
+
 def staff_grids(rng: random.Random, per_street: int) -> list[AreaNode]:
-    """The demo users' grids, then the first grids of each demo street, each with a
-    worker on its roster (day shift) and the grid leader as the night fallback."""
+    """The demo users' grids, then the first grids of each demo street, each with its
+    worker on the roster around the clock: a day shift and a night on-call shift.
+
+    A day shift alone sent every case reported after 22:00 Chongqing time (the
+    afternoon in Europe, when people try the demo) to the grid leader, the fallback."""
     grids = []
     for street in STREETS:
         grids += list(AreaNode.objects.filter(level=Level.GRID, code__startswith=street)
@@ -74,9 +80,9 @@ def staff_grids(rng: random.Random, per_street: int) -> list[AreaNode]:
             user = _user(name) or user_create(username=name, password=None,
                                               display_name=f"网格员 {grid.name}")
             role_assign(user=user, role=Role.GRID_WORKER, area=grid)
-        if not DutyShift.objects.filter(grid=grid, user=user).exists():
+        for start, end in DEMO_SHIFTS:  # duty_shift_set is idempotent per window
             services.duty_shift_set(actor=None, grid=grid, user=user, weekdays="0,1,2,3,4,5,6",
-                                    start=time(7, 0), end=time(22, 0))
+                                    start=start, end=end)
     return grids
 
 
@@ -85,6 +91,8 @@ def seed(*, seed: int, log) -> None:
     log("  " + gettext("case categories: %(added)d added, %(total)d in all")
         % {"added": added, "total": Category.objects.count()})
     if Case.objects.filter(description__startswith=DEMO_MARK).exists():
+        # A demo seeded before the night shift existed gets it now (idempotent per window).
+        staff_grids(random.Random(seed), STAFFED_GRIDS if _count() >= 100 else 3)
         log("  " + gettext("demo cases already seeded"))
         return
     if not AreaNode.objects.filter(code="500103001001001").exists() or _user("worker1") is None:

@@ -62,3 +62,28 @@ def events_add(*, case, events: list[dict], at=None) -> list[CaseEvent]:
 
 def event_label(kind: str) -> str:
     return str(KINDS.get(kind, kind))
+
+
+# What the reporter's own page shows of the timeline: each step they may know of, and
+# only the texts written for them (True). Escalation reasons, instructions to
+# departments and departments' own notes are the staff's; department task steps
+# are not shown at all (the reporter sees "Dispatched to departments", then the result).
+PUBLIC = {
+    "reported": True, "duplicate_linked": False, "duplicate_confirmed": False,
+    "duplicate_split": False, "assigned": False, "accepted": False, "arrived": False,
+    "dispatched": False, "resolved": True, "verified": False, "closed": True,
+    "reopened": True, "rejected": True, "escalated": False, "rated": True,
+    "dispute_recorded": False, "mediation": False, "dispute_resolved": True,
+}
+
+
+def events_public(events) -> list:
+    """The events a reporter sees, notes blanked where they were not written for them."""
+    shown = []
+    for event in events:
+        if event.kind not in PUBLIC:
+            continue
+        if not PUBLIC[event.kind]:
+            event.note = ""
+        shown.append(event)
+    return shown

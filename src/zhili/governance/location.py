@@ -52,7 +52,7 @@ def locate_case_point(lon, lat, crs: str = "wgs84") -> tuple[AreaNode, float, fl
     index = get_index()
     located = index.locate(wlon, wlat)
     if located is None:
-        raise OutsideCity(_("No grid of the city holds (%(lon)s, %(lat)s).")
+        raise OutsideCity(_("No grid of the city holds longitude %(lon)s, latitude %(lat)s.")
                           % {"lon": f"{wlon:.6f}", "lat": f"{wlat:.6f}"})
     # The grid as a row with only these fields loaded (any other loads on use):
     # the index holds them, so intake need not read the row. Its id is as fresh

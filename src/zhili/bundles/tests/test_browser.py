@@ -67,6 +67,9 @@ def test_newborn_end_to_end(browser_page, tmp_path):
     assert page.locator("[data-task]").count() == 6
 
     # Departments decide in dependency order: each sees its task only once it is ready.
+    # "Approve and issue" asks first (it cannot be undone); the officers say yes.
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     order = []
     for _ in range(6):
         ready = list(Task.objects.filter(application=application, status=TaskStatus.READY)
@@ -84,6 +87,7 @@ def test_newborn_end_to_end(browser_page, tmp_path):
             assert page.locator("#decide").count() == 0  # decided: the buttons are gone
             assert page.locator(".messages li.error").count() == 0, page.inner_text(".messages")
             order.append(task.matter.code)
+    assert len(asked) == len(order) and all(asked), asked
     statuses = dict(Task.objects.filter(application=application).values_list("matter__code", "status"))
     assert order[0] == "birth-medical-certificate", (order, statuses)
     assert set(statuses.values()) == {TaskStatus.APPROVED}, (order, statuses)

@@ -49,7 +49,7 @@ def test_the_one_form_flow_over_http(login, applicant, filled):
         post[f"m-{code}"] = SimpleUploadedFile(f"{code}.pdf", b"%PDF-1.4 page test")
     bad = dict(post, **{"f-child-birth-date": "not a date"})
     page = client.post("/bundles/b/newborn/apply/", bad)
-    assert page.status_code == 200 and 'data-error="child-birth-date"' in page.content.decode()
+    assert page.status_code == 422 and 'data-error-for="f-child-birth-date"' in page.content.decode()
     for code in payload["uploads"]:
         post[f"m-{code}"] = SimpleUploadedFile(f"{code}.pdf", b"%PDF-1.4 page test")
     response = client.post("/bundles/b/newborn/apply/", post)
@@ -77,7 +77,8 @@ def test_officer_pages_three_ways(login, applicant, filled, officers, other_area
     assert page.status_code == 200 and "****" in page.content.decode()
     revealed = client.post(f"/bundles/tasks/{task.pk}/", {"action": "reveal", "purpose": "核对出生信息"})
     assert revealed["Cache-Control"] == "no-store"
-    assert client.post(f"/bundles/tasks/{task.pk}/", {"action": "reject", "reason": ""}).status_code == 200
+    refused = client.post(f"/bundles/tasks/{task.pk}/", {"action": "reject", "reason": ""})
+    assert refused.status_code == 422 and 'data-error-for="reason"' in refused.content.decode()
     task.refresh_from_db()
     assert task.status == TaskStatus.READY
     assert client.post(f"/bundles/tasks/{task.pk}/", {"action": "approve"}).status_code == 302

@@ -70,7 +70,8 @@ def case_dispatch_departments(*, actor, case: Case, version, lead: str, cooperat
     if due_hours is not None:
         if isinstance(due_hours, bool) or not isinstance(due_hours, int) or \
                 not 1 <= due_hours <= MAX_DUE_HOURS:
-            raise invalid("due_hours", _("between 1 and %(n)d") % {"n": MAX_DUE_HOURS})
+            raise invalid("due_hours", _("a whole number of hours from 1 to %(n)d")
+                          % {"n": MAX_DUE_HOURS})
     with transaction.atomic():
         case = lock(case, version)
         require_manage(actor, case)
@@ -144,15 +145,18 @@ def department_task_accept(*, actor, task: DepartmentTask, note: str = "", now=N
 
 
 def department_task_complete(*, actor, task: DepartmentTask, note: str = "", now=None):
-    """Done; when the lead and every other live task are done, the case is resolved."""
+    """Done; when the lead and every other live task are done, the case is resolved.
+
+    Like a return, a completion says what was done: the street centre and the
+    reporter read it, and the case may be resolved by it."""
     now = clock(now)
-    note = text_clean(note, "note", limit=2000)
+    note = text_clean(note, "note", limit=2000, required=True)
     with transaction.atomic():
         task, case = _task_locked(actor, task)
         if task.status not in (Task.OPEN, Task.ACCEPTED):
             raise InvalidTransition("complete", task.status)
         task.status, task.handled_by, task.done_at = Task.DONE, actor, now
-        task.note = note or task.note
+        task.note = note
         task.save(update_fields=["status", "handled_by", "done_at", "note"])
         save(case, now)
         event_add(case=case, kind="task_completed", actor=actor, note=note, at=now,
@@ -161,7 +165,7 @@ def department_task_complete(*, actor, task: DepartmentTask, note: str = "", now
         lead_done = live.filter(role=DepartmentTask.Role.LEAD, status=Task.DONE).exists()
         if case.status == Status.DISPATCHED and lead_done and \
                 not live.exclude(status=Task.DONE).exists():
-            resolve_now(case, actor=actor, now=now, note=note or _("Handled by the departments."))
+            resolve_now(case, actor=actor, now=now, note=note)
         audit_record(actor=actor, action="task.complete", obj=task, area_path=task.area_path)
     return task
 

@@ -38,7 +38,7 @@ from zhili.governance.services.common import (
     text_clean,
     tracking_number,
 )
-from zhili.governance.services.intake import category_get
+from zhili.governance.services.intake import MAX_DESCRIPTION, category_get
 from zhili.governance.services.lifecycle import resolve_now
 
 MAX_PARTIES = 20
@@ -86,7 +86,7 @@ def dispute_record(*, actor, category: str, description: str, lon: float, lat: f
     dispute_type = dispute_type or DISPUTE_TYPE_OF.get(cat.code) or DisputeType.OTHER
     if dispute_type not in DisputeType.values:
         raise invalid("dispute_type", _("one of: %(v)s") % {"v": ", ".join(DisputeType.values)})
-    text = text_clean(description, "description", limit=2000, required=True)
+    text = text_clean(description, "description", limit=MAX_DESCRIPTION, required=True)
     address = text_clean(address, "address", limit=200)
     grid, wlon, wlat = locate_case_point(lon, lat, crs)
     if not has(actor, MEDIATE, grid.path):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhili.core.errors import NotFound
+from zhili.core.forms import form_errors
 from zhili.governance import selectors, services
 from zhili.governance.views.common import HANDLE_TASK, is_htmx, require_somewhere, run
 
@@ -23,10 +24,23 @@ TASK_ACTIONS = {
 
 @login_required
 def inbox(request):
+    return inbox_page(request)
+
+
+def inbox_page(request, *, failed: str = "", errors=None, status: int = 200):
     require_somewhere(request.user, HANDLE_TASK)
     tasks = list(selectors.department_inbox(actor=request.user)[:200])
+    for task in tasks:
+        task.failed_action = failed_action(failed, task)
     template = "governance/partials/inbox.html" if is_htmx(request) else "governance/inbox.html"
-    return render(request, template, {"tasks": tasks, "now": timezone.now()})
+    return render(request, template, {"tasks": tasks, "now": timezone.now(), "errors": errors or {},
+                                      "kept": request.POST if failed else {}}, status=status)
+
+
+def failed_action(failed: str, task) -> str:
+    """"task:<id>:<action>" names the task form that was refused; its action, else ""."""
+    prefix = f"task:{task.pk}:"
+    return failed[len(prefix):] if failed.startswith(prefix) else ""
 
 
 @login_required
@@ -42,6 +56,14 @@ def task_action(request, task_id, action):
     back = request.POST.get("next", "")
     if back != reverse("governance:case", args=[task.case_id]):
         back = reverse("governance:inbox")
+    def invalid(exc):
+        failed, errors = f"task:{task.pk}:{action}", form_errors(exc, ("note",))
+        if back == reverse("governance:inbox"):
+            return inbox_page(request, failed=failed, errors=errors, status=422)
+        from zhili.governance.views.staff import case_page
+
+        return case_page(request, task.case, failed=failed, errors=errors, status=422)
+
     return run(request, back, lambda: call(actor=request.user, task=task,
                                            note=request.POST.get("note", "")),
-               success=str(success))
+               success=str(success), invalid=invalid)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.core.errors import ApplicationError, NotFound, invalid
+from zhili.core.forms import form_errors
 from zhili.governance import selectors, services
 from zhili.governance.models import (
     STREET_OR_BELOW,
@@ -30,8 +31,10 @@ from zhili.governance.models import (
     MediationSession,
     ResolutionLevel,
 )
+from zhili.governance.services.intake import MAX_DESCRIPTION
 from zhili.governance.views.common import (
     VIEW,
+    area_choices,
     error_text,
     is_htmx,
     require_somewhere,
@@ -92,6 +95,7 @@ def dispute_list(request):
         "error": error, "share": share, "types": DisputeType.choices,
         "levels": ResolutionLevel.choices, "query": query.urlencode(),
         "may_record": not request.user.scope(MEDIATE).empty,
+        "areas": area_choices(request.user),
     }
     return render(request, "governance/dispute_list.html", context)
 
@@ -186,6 +190,7 @@ def dispute_new(request):
         return render(request, "governance/partials/dispute_people.html", context)
     context.update({
         "title": _("Record a dispute"), "values": values, "types": DisputeType.choices,
+        "max_description": MAX_DESCRIPTION,
         "categories": [c for c in selectors.category_list() if c.is_dispute],
         **map_context(request.user.home_area()),
     })
@@ -203,7 +208,15 @@ def _dispute_for(request, dispute_id):
 
 @login_required
 def dispute_detail(request, dispute_id):
-    dispute = _dispute_for(request, dispute_id)
+    return dispute_page(request, _dispute_for(request, dispute_id))
+
+
+DISPUTE_INPUTS = {"session": ("held_at", "level", "result", "notes"),
+                  "resolve": ("level", "agreement")}
+
+
+def dispute_page(request, dispute, *, failed: str = "", errors=None, status: int = 200):
+    """The dispute; after a refused action, its form open with the errors beside the fields."""
     case = dispute.case
     user = request.user
     parties, sessions = selectors.dispute_detail(dispute=dispute)
@@ -217,8 +230,9 @@ def dispute_detail(request, dispute_id):
         "events": events, "may_mediate": open_ and user.has_perm_in(MEDIATE, case.area_path),
         "levels": ResolutionLevel.choices, "results": MediationSession.Result.choices,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "failed": failed, "errors": errors or {}, "kept": request.POST if failed else {},
     }
-    return render(request, "governance/dispute_detail.html", context)
+    return render(request, "governance/dispute_detail.html", context, status=status)
 
 
 def _held_at(text: str):
@@ -252,4 +266,7 @@ def dispute_action(request, dispute_id, action):
     call, success = ACTIONS[action]
     back = reverse("governance:dispute", args=[dispute.pk])
     return run(request, back, lambda: call(request, dispute), success=str(success),
-               data=lambda _result: {"dispute": dispute.pk})
+               data=lambda _result: {"dispute": dispute.pk},
+               invalid=lambda exc: None if dispute.resolved_at else dispute_page(
+                   request, dispute, failed=action, status=422,
+                   errors=form_errors(exc, DISPUTE_INPUTS[action])))

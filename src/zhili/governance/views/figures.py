@@ -12,7 +12,7 @@ from zhili.core.errors import ApplicationError
 from zhili.governance import selectors
 from zhili.governance.figures import case_figures
 from zhili.governance.models import LADDER, Board, ResolutionLevel, Status
-from zhili.governance.views.common import VIEW, error_text, is_htmx, require_somewhere
+from zhili.governance.views.common import VIEW, area_choices, error_text, is_htmx, require_somewhere
 
 
 def _day(text: str, *, end: bool = False):
@@ -53,6 +53,7 @@ def figures(request):
     except ApplicationError as exc:
         error = error_text(exc)
     context = {"chosen": chosen, "error": error, "boards": Board.choices,
+               "areas": area_choices(request.user),
                "categories": selectors.category_list(), "updated": timezone.now()}
     if data is not None:
         levels = dict(ResolutionLevel.choices)

@@ -17,10 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.core.errors import ApplicationError, NotFound
+from zhili.core.forms import GENERAL
 from zhili.governance import selectors, services
 from zhili.governance.attributes import attribute_values, service_attributes
+from zhili.governance.events import events_public
 from zhili.governance.models import Board, Channel
 from zhili.governance.photos import MAX_PHOTOS
+from zhili.governance.services.intake import MAX_DESCRIPTION
 from zhili.governance.views.common import (
     WORK,
     is_htmx,
@@ -34,6 +37,7 @@ from zhili.governance.views.common import (
 from zhili.governance.views.maps import map_context
 
 FIELDS = ("category", "description", "lon", "lat", "crs", "address", "contact_phone")
+INPUTS = {*FIELDS, "photos"}
 
 
 def attribute_sets(groups, chosen: str, answers: dict) -> list[tuple[str, list[dict]]]:
@@ -44,6 +48,8 @@ def attribute_sets(groups, chosen: str, answers: dict) -> list[tuple[str, list[d
             attrs = service_attributes(category)
             if not attrs:
                 continue
+            for attr in attrs:
+                attr["input_name"] = f"attribute[{attr['code']}]"
             if category.code == chosen:
                 for attr in attrs:
                     value = answers.get(attr["code"], "")
@@ -105,13 +111,12 @@ def _report(request, *, channel: str, template_title: str):
                     return problem_response(request, exc)
                 for e in exc.errors:
                     field = "lon" if e.field == "lat" else e.field
-                    if field.startswith("attributes."):
-                        field, message = "attributes", f"{field[11:]}: {e.message}"
-                    else:
-                        message = e.message
-                    errors.setdefault(field, []).append(message)
+                    if field.startswith("attributes."):  # beside the question's own input
+                        field = f"attribute[{field[11:]}]"
+                    errors.setdefault(field if field in INPUTS or field.startswith("attribute[")
+                                      else GENERAL, []).append(str(e.message))
                 if not exc.errors:
-                    errors.setdefault("lon" if exc.code == "outside-city" else "general",
+                    errors.setdefault("lon" if exc.code == "outside-city" else GENERAL,
                                       []).append(str(exc.detail or exc.title))
             else:
                 done = reverse("governance:report_done", args=[case.tracking_no])
@@ -124,7 +129,7 @@ def _report(request, *, channel: str, template_title: str):
     groups = categories_by_board()
     context = {
         "title": template_title, "channel": channel, "values": values, "errors": errors,
-        "groups": groups, "max_photos": MAX_PHOTOS,
+        "groups": groups, "max_photos": MAX_PHOTOS, "max_description": MAX_DESCRIPTION,
         "attribute_sets": attribute_sets(groups, values.get("category", ""),
                                          values.get("attributes", {})),
         "patrol": channel == Channel.PATROL,
@@ -180,8 +185,9 @@ def my_case(request, tracking_no):
         raise Http404
     context = {
         "case": case,
-        "events": timeline_rows(selectors.case_timeline(actor=request.user, case=case), case,
-                                request.user),
+        "events": timeline_rows(events_public(selectors.case_timeline(actor=request.user,
+                                                                       case=case)),
+                                case, request.user),
         "actions": selectors.case_actions(actor=request.user, case=case),
         "original": case.duplicate_of,
         "ratings": range(1, 6),

@@ -21,15 +21,19 @@ from django.views.decorators.http import require_POST
 from zhili.accounts.models import Department, RoleAssignment
 from zhili.accounts.roles import Role
 from zhili.core.errors import ApplicationError, NotFound, PermissionDenied
+from zhili.core.forms import form_errors
 from zhili.governance import selectors, services
 from zhili.governance.access import department_pairs
 from zhili.governance.models import Board, Outcome, Status
+from zhili.governance.services.departments import MAX_DUE_HOURS
 from zhili.governance.services.privacy import may_reveal_contact
 from zhili.governance.views.common import (
     HANDLE_TASK,
     MANAGE,
     VIEW,
     WORK,
+    area_choices,
+    attribute_answers,
     error_text,
     holds,
     is_htmx,
@@ -38,6 +42,7 @@ from zhili.governance.views.common import (
     run,
     timeline_rows,
 )
+from zhili.governance.views.department import failed_action
 from zhili.governance.views.maps import map_context
 from zhili.registry.masking import mask_phone
 
@@ -103,6 +108,7 @@ def _list_page(request, *, title: str, rows_for, template: str, filters_shown: b
         "chosen": chosen, "error": error, "now": timezone.now(), "filters_shown": filters_shown,
         "statuses": Status.choices, "boards": Board.choices,
         "categories": selectors.category_list() if filters_shown else [],
+        "areas": area_choices(request.user) if filters_shown else [],
         "query": query.urlencode(),
     }
     if is_htmx(request):
@@ -150,9 +156,34 @@ def assignable_workers(case):
     return users
 
 
+# The inputs of each action's form (case.html), for errors beside them and kept values.
+ACTION_INPUTS = {
+    "accept": ("note",), "arrive": ("note",), "resolve": ("note", "photos", "fixed"),
+    "escalate": ("reason",), "assign": ("assignee",),
+    "dispatch": ("lead", "cooperating", "instructions", "due_hours"),
+    "verify": ("note",), "close": ("outcome", "note"), "reject": ("reason",),
+    "reopen": ("reason",), "duplicate_confirm": (), "duplicate_split": (),
+}
+
+
+def case_holder(case, tasks) -> dict:
+    """Who holds the case now: the departments it went to, else the level it was escalated
+    to, else its grid worker (who stays named as the worker on the grid)."""
+    from zhili.governance.models import DepartmentTask, Level
+
+    live = [t for t in tasks if t.status in (DepartmentTask.TaskStatus.OPEN,
+                                              DepartmentTask.TaskStatus.ACCEPTED)]
+    if case.status == Status.DISPATCHED and live:
+        live.sort(key=lambda t: t.role != DepartmentTask.Role.LEAD)
+        return {"kind": "departments", "tasks": live}
+    if case.current_level != Level.GRID and case.status not in (Status.CLOSED, Status.REJECTED):
+        return {"kind": "level", "level": case.get_current_level_display()}
+    return {"kind": "worker", "user": case.assignee}
+
+
 @login_required
 def case_detail(request, case_id):
-    return _case_page(request, _case_for(request, case_id))
+    return case_page(request, _case_for(request, case_id))
 
 
 @login_required
@@ -166,14 +197,16 @@ def case_contact(request, case_id):
     except PermissionDenied:
         raise DjangoPermissionDenied from None
     except ApplicationError as exc:
-        return _case_page(request, case, status=422, contact_error=error_text(exc),
-                          contact_purpose=request.POST.get("purpose", "")[:200])
-    response = _case_page(request, case, contact_shown=True)
+        return case_page(request, case, status=422, contact_error=error_text(exc),
+                         contact_purpose=request.POST.get("purpose", "")[:200])
+    response = case_page(request, case, contact_shown=True)
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _case_page(request, case, *, status=200, **extra):
+def case_page(request, case, *, failed: str = "", errors=None, status: int = 200,
+              **extra):
+    """The case page; after a refused action, its form open with the errors and what was typed."""
     user = request.user
     staff = user.has_perm_in(VIEW, case.area_path)
     my_departments = {d for d, path in department_pairs(user) if case.area_path.startswith(path)}
@@ -189,8 +222,12 @@ def _case_page(request, case, *, status=200, **extra):
     tasks = selectors.case_tasks(case=case)
     for task in tasks:
         task.mine = task.department_id in my_departments
+        task.failed_action = failed_action(failed, task)
     context = {
         "case": case, "events": events, "actions": actions, "tasks": tasks,
+        "holder": case_holder(case, tasks), "answers": attribute_answers(case),
+        "failed": failed, "errors": errors or {}, "kept": request.POST if failed else {},
+        "max_due_hours": MAX_DUE_HOURS,
         "workers": assignable_workers(case) if "assign" in actions else [],
         "departments": Department.objects.order_by("code") if "dispatch" in actions else [],
         "outcomes": Outcome.choices, "now": timezone.now(),
@@ -204,6 +241,12 @@ def _case_page(request, case, *, status=200, **extra):
     if "dispatch" in actions:
         context["default_lead"] = case.category.lead_department_id
         context["default_cooperating"] = set(case.category.departments.values_list("id", flat=True))
+        if failed == "dispatch":
+            posted = request.POST
+            context["default_lead"] = next((d.pk for d in context["departments"]
+                                            if d.code == posted.get("lead")), None)
+            context["default_cooperating"] = {d.pk for d in context["departments"]
+                                              if d.code in posted.getlist("cooperating")}
     return render(request, "governance/case.html", context, status=status)
 
 
@@ -269,7 +312,10 @@ def case_action(request, case_id, action):
     back = reverse("governance:case", args=[case.pk])
     return run(request, back, lambda: call(request, case, version), success=str(success),
                data=lambda c: {"status": c.status, "version": c.version,
-                               "tracking_no": c.tracking_no})
+                               "tracking_no": c.tracking_no},
+               invalid=lambda exc: case_page(
+                   request, case, failed=action, status=422,
+                   errors=form_errors(exc, ACTION_INPUTS[action], aliases={"lat": "lon"})))
 
 
 @login_required

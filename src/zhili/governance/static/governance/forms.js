@@ -49,6 +49,36 @@
     if (note) { note.hidden = false; }
   }
 
+  /* Copy the error lists of the same form in the server's answer beside our own inputs. */
+  function showErrors(form, html) {
+    var page = new DOMParser().parseFromString(html, "text/html");
+    var action = form.getAttribute("action");
+    var answer = Array.prototype.filter.call(page.querySelectorAll("form"), function (f) {
+      return f.getAttribute("action") === action;
+    })[0];
+    form.querySelectorAll(".field-errors").forEach(function (e) { e.remove(); });
+    if (!answer) { form.submit(); return; }
+    var first = null;
+    answer.querySelectorAll(".field-errors").forEach(function (list) {
+      var name = list.getAttribute("data-error-for");
+      var input = name && name !== "__all__" ? form.querySelector("[name='" + name.replace(/'/g, "") + "']") : null;
+      var copy = document.importNode(list, true);
+      if (input) {
+        var anchor = input.closest("fieldset.choices") || input;
+        anchor.insertAdjacentElement("afterend", copy);
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        var hidden = form.querySelectorAll("input[type=hidden]");
+        var after = hidden.length ? hidden[hidden.length - 1] : null;
+        if (after) { after.insertAdjacentElement("afterend", copy); } else { form.prepend(copy); }
+      }
+      first = first || copy;
+    });
+    var details = form.closest("details");
+    if (details) { details.open = true; }
+    if (first) { first.scrollIntoView({ block: "center" }); }
+  }
+
   function setup(form) {
     var keyInput = form.querySelector("input[name=idempotency_key]");
     // A page served from the offline cache must not reuse the key it was cached with.
@@ -83,12 +113,22 @@
         if (!navigator.onLine) { return queue(); }
         return fetch(form.action, {
           method: "POST", body: data, credentials: "same-origin",
-          headers: { "Idempotency-Key": key }
+          headers: { "Idempotency-Key": key, "X-Zhili-Form": "fetch" }
         }).then(function (response) {
           if (response.status >= 500) { return queue(); }
+          var type = response.headers.get("Content-Type") || "";
+          if (type.indexOf("application/json") === 0) {
+            // Done: the server names the page to open, whose message confirms it.
+            return response.json().then(function (answer) {
+              window.location.href = answer.redirect || answer.url || window.location.href;
+            });
+          }
           if (response.redirected) { window.location.href = response.url; return; }
-          // Not a redirect (the form has errors, nothing was written): post it the plain way,
-          // so the browser shows the page with the errors marked.
+          if (response.status === 422 && type.indexOf("text/html") === 0) {
+            // Refused, nothing written: show the errors beside the fields of this very form,
+            // so what was typed and the photos chosen stay as they are.
+            return response.text().then(function (html) { showErrors(form, html); done(); });
+          }
           form.submit();
         }, function () { return queue(); });
       }).catch(function () { done(); });

@@ -29,7 +29,8 @@
     function show() {
       if (!shown) { return; }
       if (!lon.value || !lat.value) { shown.textContent = shown.dataset.none || ""; return; }
-      shown.textContent = Number(lat.value).toFixed(6) + ", " + Number(lon.value).toFixed(6) +
+      // Longitude first, as the pin's label and every error message say it.
+      shown.textContent = Number(lon.value).toFixed(6) + ", " + Number(lat.value).toFixed(6) +
         (crs.value && crs.value !== "wgs84" ? " (" + crs.value.toUpperCase() + ")" : "");
     }
 
