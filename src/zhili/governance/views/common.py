@@ -131,7 +131,7 @@ def timeline_rows(events, case, viewer):
 def attribute_answers(case) -> list[tuple[str, str]]:
     """(question, answer) of a case's category questions, in the reader's language: the
     stored `size: medium` shown as "How large is the damage? Up to one lane"."""
-    from zhili.governance.open311.selectors import service_attributes
+    from zhili.governance.attributes import service_attributes
 
     answers = case.attributes if isinstance(case.attributes, dict) else {}
     rows, asked = [], set()
