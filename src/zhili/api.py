@@ -8,9 +8,11 @@ from __future__ import annotations
 import logging
 
 from django.http import Http404
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from zhili.accounts.auth import API_AUTH
 from zhili.core.errors import PROBLEM_CODES, ApplicationError, FieldError, ValidationFailed
@@ -19,10 +21,21 @@ logger = logging.getLogger("zhili.api")
 
 PROBLEM_JSON = "application/problem+json"
 
+class CheckedJsonParser(Parser):
+    """The body InputGuardMiddleware already parsed and checked (depth, NUL,
+    surrogates); parsing here only when a request did not pass through it."""
+
+    def parse_body(self, request):
+        if hasattr(request, "parsed_json"):
+            return request.parsed_json
+        return super().parse_body(request)
+
+
 class ZhiliAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document states how errors really leave: every 4xx
-    as application/problem+json, and a `4XX` problem on any operation that
-    declares none of its own (validation and auth errors can reach them all)."""
+    as application/problem+json, plus the errors this layer itself adds to an
+    operation, by what the operation has (see `framework_errors`). Errors of the
+    domain (403, 404, 409, ...) each operation declares in its router."""
 
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -33,7 +46,7 @@ class ZhiliAPI(NinjaAPI):
             components["ProblemOut"] = ProblemOut.model_json_schema(
                 ref_template="#/components/schemas/{model}")
             components.update(components["ProblemOut"].pop("$defs", {}))
-        problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -41,12 +54,23 @@ class ZhiliAPI(NinjaAPI):
                     content = response.get("content", {})
                     if str(code).startswith("4") and "application/json" in content:
                         response["content"] = {PROBLEM_JSON: content["application/json"]}
-                if not any(str(code).startswith("4") for code in responses):
-                    responses["4XX"] = {
-                        "description": "Problem details (RFC 9457); see the `code` list above",
-                        "content": {PROBLEM_JSON: problem},
-                    }
+                for code, description in framework_errors(operation).items():
+                    if code not in responses:
+                        responses[code] = {"description": description, "content": problem}
         return schema
+
+
+def framework_errors(operation: dict) -> dict[int, str]:
+    """The errors the API layer itself answers for an operation, by its shape."""
+    errors = {422: "`validation-failed`: a parameter or body field is invalid, or holds "
+                   "text no field can store (NUL, an unpaired surrogate); `errors` names it"}
+    if operation.get("requestBody"):
+        errors[400] = "`bad-request`: Cannot parse request body (not JSON, not UTF-8, nested " \
+                      "too deep, multipart without a boundary)"
+        errors[415] = "`unsupported-media-type`: the body is neither JSON nor a form"
+    if operation.get("security") and {} not in operation["security"]:
+        errors[401] = "`not-authenticated`: log in or send a valid bearer token"
+    return errors
 
 
 api = ZhiliAPI(
@@ -61,6 +85,7 @@ api = ZhiliAPI(
         + "\n".join(f"- `{code}`: {text}" for code, text in PROBLEM_CODES.items())
     ),
     auth=API_AUTH,
+    parser=CheckedJsonParser(),
     docs_url="/docs",
 )
 
@@ -86,6 +111,16 @@ def _loc_name(loc) -> str:
 def on_validation_error(request, exc: NinjaValidationError):
     errors = [FieldError(_loc_name(e.get("loc", ())), e.get("msg", "invalid")) for e in exc.errors]
     return problem(request, ValidationFailed(errors))
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_for_json(request, exc):
+    # A multipart form (already read by core/inputguard.py) sent to an operation
+    # that takes a JSON body: the stream is gone, and JSON it never was.
+    return problem(request, ApplicationError(
+        code="unsupported-media-type", status=415, title="Unsupported media type",
+        detail="This operation takes an application/json body.",
+        errors=[FieldError("Content-Type", "application/json")]))
 
 
 @api.exception_handler(AuthenticationError)

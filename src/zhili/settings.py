@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so the 400 page has its language; still before any view and CSRF check.
+    "zhili.core.middleware.InputGuardMiddleware",
 ]
 
 ROOT_URLCONF = "zhili.urls"

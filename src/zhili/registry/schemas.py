@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
-from zhili.core.schemas import ERRORS, WRITE_ERRORS, ProblemOut  # noqa: F401  (re-exported)
+from zhili.core.schemas import ERRORS, WRITE_ERRORS, Id, ProblemOut  # noqa: F401  (re-exported)
 from zhili.registry.masking import (
     mask_address,
     mask_certificate_number,
@@ -260,8 +260,8 @@ class CertificateIn(Schema):
 
 
 class CertificateFilterIn(Schema):
-    person: int | None = Field(None, description="certificates held by this person")
-    organisation: int | None = Field(None, description="certificates held by this organisation")
+    person: Id | None = Field(None, description="certificates held by this person")
+    organisation: Id | None = Field(None, description="certificates held by this organisation")
     cert_type: str = Field("", max_length=64)
     status: str = Field("", max_length=16)
 
