@@ -3,7 +3,7 @@ import re
 
 from django.http import HttpResponse
 
-from zhili.core import context, inputguard
+from zhili.core import context, forwarding, inputguard
 from zhili.core.errors import ApplicationError, FieldError, ValidationFailed
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -20,7 +20,7 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else context.new_request_id()
         ctx = context.RequestContext(
             request_id=request_id,
-            client_ip=request.META.get("REMOTE_ADDR"),
+            client_ip=forwarding.client_address(request),
             channel="api" if request.path.startswith("/api/") else "web",
         )
         request.request_id = request_id

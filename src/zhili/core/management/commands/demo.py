@@ -54,8 +54,10 @@ class Command(BaseCommand):
         self.stdout.write(f"[3/3] Serving on http://{host}:{port}/  (Ctrl-C to stop)")
         import uvicorn
 
+        from zhili.core.forwarding import server_options
+
         uvicorn.run("zhili.asgi:application", host=host, port=port, log_level="warning",
-                    lifespan="off")
+                    lifespan="off", **server_options())
 
     def print_logins(self):
         from zhili.accounts.demo import DEMO_USERS, node_by_segment
