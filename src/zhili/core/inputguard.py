@@ -39,12 +39,18 @@ class BadInput:
     message: str
 
 
-def _unstorable(field: str, value: str) -> BadInput | None:
+def unstorable_reason(value: str) -> str | None:
+    """Why text cannot be stored (a NUL, an unpaired surrogate), or None."""
     found = _UNSTORABLE.search(value)
     if found is None:
         return None
     what = "a NUL character" if found.group() == "\x00" else "an unpaired UTF-16 surrogate"
-    return BadInput(422, "validation-failed", field, f"Contains {what}, which text cannot hold.")
+    return f"Contains {what}, which text cannot hold."
+
+
+def _unstorable(field: str, value: str) -> BadInput | None:
+    reason = unstorable_reason(value)
+    return None if reason is None else BadInput(422, "validation-failed", field, reason)
 
 
 def is_json(content_type: str) -> bool:
