@@ -101,15 +101,38 @@ def on_application_error(request, exc: ApplicationError):
     return problem(request, exc)
 
 
-def _loc_name(loc) -> str:
-    # ninja reports ("query", "lon") or ("body", "payload", "points", 0, "lat")
-    parts = [str(p) for p in loc if p not in ("query", "body", "path", "form", "payload")]
-    return ".".join(parts) or "body"
+_SOURCES = ("query", "body", "path", "form", "header", "cookie")
+
+
+def _loc_name(loc, request) -> str:
+    """The field as the client sent it. ninja reports ("query", "lon"), and for a
+    schema of several fields the view's argument too: ("query", "q", "status", 0),
+    ("body", "payload", "points", 0, "lat"); that argument name is not the client's."""
+    parts = list(loc)
+    source = parts.pop(0) if parts and parts[0] in _SOURCES else None
+    if len(parts) > 1 and isinstance(parts[0], str) and parts[0] not in _sent(request, source):
+        parts.pop(0)
+    if parts == ["payload"]:
+        parts = []
+    if source == "query":  # ?status=a&status=b: the parameter's name, as the client wrote it
+        parts = [p for p in parts if not isinstance(p, int)]
+    return ".".join(str(p) for p in parts) or "body"
+
+
+def _sent(request, source) -> set:
+    if source == "query":
+        return set(request.GET)
+    if source == "body" and isinstance(getattr(request, "parsed_json", None), dict):
+        return set(request.parsed_json)
+    if source == "form":
+        return set(request.POST)
+    return set()
 
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
-    errors = [FieldError(_loc_name(e.get("loc", ())), e.get("msg", "invalid")) for e in exc.errors]
+    errors = [FieldError(_loc_name(e.get("loc", ()), request), e.get("msg", "invalid"))
+              for e in exc.errors]
     return problem(request, ValidationFailed(errors))
 
 

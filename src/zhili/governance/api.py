@@ -10,6 +10,7 @@ last read: a stale one is a 409, and so is an action the state does not allow.
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from django.http import FileResponse
 from ninja import Query, Router
@@ -21,7 +22,8 @@ from zhili.core.errors import FieldError, ValidationFailed, invalid
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import Moment, ProblemOut
 from zhili.governance import selectors, services
-from zhili.governance.models import Channel
+from zhili.governance.models import Channel, DepartmentTask
+from zhili.governance.models import Status as CaseStatusChoice
 from zhili.governance.schemas import (
     ArriveIn,
     AssignIn,
@@ -191,8 +193,13 @@ def case_report(request):
 # -- reading cases ------------------------------------------------------------------
 
 
+# Declared, so the OpenAPI document lists the values the filters take.
+CaseStatus = Literal[tuple(CaseStatusChoice.values)]
+TaskStatus = Literal[tuple(DepartmentTask.TaskStatus.values)]
+
+
 class CaseQuery(PageParams):
-    status: list[str] | None = None
+    status: list[CaseStatus] | None = None
     category: str | None = None
     board: str | None = None
     area: str | None = None
@@ -385,7 +392,7 @@ def case_duplicate_split(request, case_id: int, payload: MaybeVersionIn):
 
 @router.get("/inbox", response=list[InboxTaskOut],
             summary="My department's tasks in my area (open and accepted by default)")
-def inbox(request, status: Query[list[str] | None] = None):
+def inbox(request, status: Query[list[TaskStatus] | None] = None):
     return list(selectors.department_inbox(actor=request.user, status=status)[:500])
 
 
