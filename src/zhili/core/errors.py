@@ -97,7 +97,7 @@ PROBLEM_CODES = {
     "throttled": "Too many attempts; wait and try again.",
     "validation-failed": "One or more fields are invalid; `errors` names each one.",
     "bad-request": "The request could not be parsed.",
-    "unsupported-media-type": "Send the body as application/json (multipart/form-data for uploads).",
+    "unsupported-media-type": "Send the body as JSON (multipart/form-data for uploads).",
     "method-not-allowed": "This path does not accept that HTTP method.",
     "server-error": "An unexpected fault; it has been logged with the request id.",
 }

@@ -89,7 +89,8 @@ def _check_json(request) -> BadInput | None:
     try:
         parsed = json.loads(text)
     except RecursionError:
-        return BadInput(400, "bad-request", "body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        return BadInput(400, "bad-request", "body",
+                        f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
     except ValueError as exc:
         return BadInput(400, "bad-request", "body", f"Cannot parse request body: {exc}")
     if bad := _walk_json(parsed):

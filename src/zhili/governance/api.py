@@ -236,7 +236,8 @@ def case_by_tracking(request, tracking_no: str):
     return case_out(request, selectors.case_get_for(actor=request.user, tracking_no=tracking_no))
 
 
-@router.get("/cases/{int:case_id}", response={200: CaseOut, **READ}, summary="A case with its timeline")
+@router.get("/cases/{int:case_id}", response={200: CaseOut, **READ},
+            summary="A case with its timeline")
 def case_detail(request, case_id: int):
     return case_out(request, get_case(request, case_id))
 
@@ -271,7 +272,8 @@ def photo(request, photo_id: int):
 # -- transitions ---------------------------------------------------------------------
 
 
-@router.post("/cases/{int:case_id}/accept", response={200: CaseOut, **ACT}, summary="Accept (grid staff)")
+@router.post("/cases/{int:case_id}/accept", response={200: CaseOut, **ACT},
+             summary="Accept (grid staff)")
 def case_accept(request, case_id: int, payload: VersionIn):
     case = services.case_accept(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, note=payload.note)
@@ -298,7 +300,8 @@ def case_resolve(request, case_id: int):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/verify", response={200: CaseOut, **ACT}, summary="Verify the fix (staff)")
+@router.post("/cases/{int:case_id}/verify", response={200: CaseOut, **ACT},
+             summary="Verify the fix (staff)")
 def case_verify(request, case_id: int, payload: VersionIn):
     case = services.case_verify(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, note=payload.note)
@@ -321,7 +324,8 @@ def case_reopen(request, case_id: int, payload: ReasonIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/reject", response={200: CaseOut, **ACT}, summary="Reject, with a reason")
+@router.post("/cases/{int:case_id}/reject", response={200: CaseOut, **ACT},
+             summary="Reject, with a reason")
 def case_reject(request, case_id: int, payload: ReasonIn):
     case = services.case_reject(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, reason=payload.reason)
@@ -402,7 +406,8 @@ def _task_action(request, task_id: int, service, note: str):
     return selectors.task_get_for(actor=request.user, task_id=task.pk)
 
 
-@router.post("/tasks/{int:task_id}/accept", response={200: TaskOut, **ACT}, summary="Accept a department task")
+@router.post("/tasks/{int:task_id}/accept", response={200: TaskOut, **ACT},
+             summary="Accept a department task")
 def task_accept(request, task_id: int, payload: NoteIn):
     return _task_action(request, task_id, services.department_task_accept, payload.note)
 
