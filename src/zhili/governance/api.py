@@ -94,7 +94,9 @@ def parse_body(request, schema):
             files.extend(request.FILES.getlist(name))
     else:
         try:
-            data = json.loads(request.body or b"{}")
+            # Already parsed and checked by core/inputguard.py when the body was JSON.
+            data = request.parsed_json if hasattr(request, "parsed_json") else \
+                json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise invalid("body", "not valid JSON") from None
         if not isinstance(data, dict):
