@@ -183,7 +183,7 @@ def case_report(request):
         anonymous=data.anonymous, contact_name=data.contact_name,
         contact_phone=data.contact_phone, channel=data.channel, attributes=data.attributes,
         idempotency_key=request.headers.get("Idempotency-Key"),
-        idempotency_scope=f"user:{request.user.pk}",
+        idempotency_scope=f"user:{request.user.pk}", idempotency_strict=True,
     )
     if not created:
         return Status(200, fresh(request, case))

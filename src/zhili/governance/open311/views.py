@@ -268,6 +268,7 @@ def _create(request, fmt):
         contact_name=_full_name(first, last), contact_phone=phone,
         channel="open311", attributes=attributes, idempotency_key=idempotency_key,
         idempotency_scope=f"open311:{key.pk}", media_url=media_url, contact_email=email,
+        idempotency_strict=True,
     )
     from zhili.governance import services
 

@@ -182,8 +182,13 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
                 contact_name: str = "", contact_phone: str = "", channel: str = Channel.RESIDENT,
                 attributes: dict | None = None, idempotency_key: str | None = None,
                 idempotency_scope: str | None = None, contact_email: str = "",
-                media_url: str = "", now=None) -> tuple[Case, bool]:
-    """Report a case; returns (case, created). A known idempotency key returns the first case."""
+                media_url: str = "", idempotency_strict: bool = False,
+                now=None) -> tuple[Case, bool]:
+    """Report a case; returns (case, created). A known idempotency key returns the first case;
+    with `idempotency_strict` (the API, Open311) only for the same request, else 422.
+
+    Not strict for the resident page: its key names the form, which may be resubmitted
+    after an edit or from the offline outbox (photos renamed), and the first case answers."""
     now = clock(now)
     key = text_clean(idempotency_key, "idempotency_key", limit=MAX_KEY) or None
     scope = None
@@ -211,7 +216,8 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
         if known is None:
             raise
         # Cases keyed before fingerprints existed have none: they answer as before.
-        if known.intake_fingerprint and known.intake_fingerprint != fingerprint:
+        if idempotency_strict and known.intake_fingerprint \
+                and known.intake_fingerprint != fingerprint:
             raise IdempotencyKeyReused(_(
                 "This Idempotency-Key was already used for a different request (case "
                 "%(no)s); send a new key for a new report.") % {"no": known.tracking_no},
@@ -231,10 +237,11 @@ class IdempotencyKeyReused(ApplicationError):
 
 def intake_fingerprint(*, photos, **fields) -> str:
     """SHA-256 over what a submission asks for, the same whether it came as JSON or a form
-    (numbers as floats, photos by name and size: their bytes are not read twice)."""
+    (numbers as floats, photos by size: their bytes are not read twice, and a retry may
+    name them differently)."""
     canonical = {name: (float(value) if name in ("lon", "lat") and _is_number(value) else value)
                  for name, value in fields.items()}
-    canonical["photos"] = [[getattr(p, "name", ""), getattr(p, "size", 0)] for p in photos or ()]
+    canonical["photos"] = [getattr(p, "size", 0) for p in photos or ()]
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
