@@ -19,6 +19,8 @@ DEBUG = env_bool("ZHILI_DEBUG", False)
 SECRET_KEY = os.environ.get("ZHILI_SECRET_KEY") or load_or_create_secret(DATA_DIR)
 ALLOWED_HOSTS = env_list("ZHILI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("ZHILI_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed; none by default.
+ZHILI_TRUSTED_PROXIES = env_list("ZHILI_TRUSTED_PROXIES", [])
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so the 400 page has its language; still before any view and CSRF check.
+    "zhili.core.middleware.InputGuardMiddleware",
 ]
 
 ROOT_URLCONF = "zhili.urls"

@@ -8,11 +8,10 @@ attempts are not counted, so the rows per username stay bounded and the
 lock-out ends on its own. Failures are rows, so every process shares them.
 A successful login clears the username's failures (services.user_log_in).
 
-Behind a reverse proxy, REMOTE_ADDR must be the client's address (uvicorn
---proxy-headers --forwarded-allow-ips=…), or all users share one address.
+Behind a reverse proxy, list it in ZHILI_TRUSTED_PROXIES, or all users share
+its address; X-Forwarded-For from anyone else is ignored (core/forwarding.py).
 """
 
-import ipaddress
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 
 from zhili.accounts.models import LoginFailure
+from zhili.core import forwarding
 
 # Failures older than this many windows are deleted as new ones arrive.
 KEEP_WINDOWS = 4
@@ -30,11 +30,8 @@ def _throttle_key(username: str) -> str:
 
 
 def client_address(request) -> str | None:
-    value = request.META.get("REMOTE_ADDR") if request is not None else None
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
+    # X-Forwarded-For only from ZHILI_TRUSTED_PROXIES (core/forwarding.py).
+    return forwarding.client_address(request) if request is not None else None
 
 
 def login_throttled(username: str, client_ip: str | None) -> bool:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
 
-from zhili.core.schemas import ERRORS, ProblemOut  # noqa: F401  (re-exported)
+from zhili.core.schemas import ERRORS, Day, ProblemOut  # noqa: F401  (re-exported)
 
 
 class EntryFilters(Schema):
@@ -16,8 +16,8 @@ class EntryFilters(Schema):
     object_id: str | None = Field(None, max_length=64)
     request_id: str | None = Field(None, max_length=64,
                                    description="all entries of one request (see X-Request-ID)")
-    date_from: date | None = Field(None, description="first day, inclusive (server time zone)")
-    date_to: date | None = Field(None, description="last day, inclusive (server time zone)")
+    date_from: Day | None = Field(None, description="first day, inclusive (server time zone)")
+    date_to: Day | None = Field(None, description="last day, inclusive (server time zone)")
     purpose: str | None = Field(None, max_length=200, description="text within the stated purpose")
 
 

@@ -5,6 +5,8 @@ Thin: parse, call one selector or service, serialise.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
@@ -13,6 +15,7 @@ from ninja.files import UploadedFile
 from zhili.accounts.auth import optional_auth
 from zhili.bundles import selectors, services
 from zhili.bundles.forms import value_mask
+from zhili.bundles.models import TaskStatus
 from zhili.bundles.schemas import (
     ERRORS,
     WRITE_ERRORS,
@@ -21,15 +24,15 @@ from zhili.bundles.schemas import (
     ApplicationOut,
     ApplicationPage,
     BundleOut,
-    ConsentIn,
-    ConsentOut,
+    BundleTaskOut,
+    ConsentGiveIn,
+    ConsentGivenOut,
     DecisionIn,
     InboxPage,
-    RevealIn,
     SubmitIn,
     SupplementAnswerIn,
     TaskDetail,
-    TaskOut,
+    TaskRevealIn,
     UploadOut,
 )
 from zhili.core.errors import NotAuthenticated, invalid
@@ -60,9 +63,9 @@ def form(request, code: str, payload: AnswersIn):
     return selectors.form_build(actor=request.user, bundle=code, answers=payload.answers)
 
 
-@router.post("/consents", response={200: ConsentOut, **WRITE_ERRORS},
+@router.post("/consents", response={200: ConsentGivenOut, **WRITE_ERRORS},
              summary="Allow prefill and reuse of your own registry data")
-def consent(request, payload: ConsentIn):
+def consent(request, payload: ConsentGiveIn):
     return {"granted": services.consent_give(actor=request.user, data_items=payload.data_items)}
 
 
@@ -120,8 +123,12 @@ def supplement_answer(request, application_id: int, task_id: int, payload: Suppl
     return _detail(application)
 
 
+# "open" is ready or waiting for a supplement; declared so OpenAPI lists the values.
+InboxStatus = Literal[("open", *TaskStatus.values)]
+
+
 class InboxFilter(Schema):
-    status: str = "ready"
+    status: InboxStatus = "ready"
 
 
 @router.get("/inbox", response={200: InboxPage, **ERRORS}, summary="Your department's tasks")
@@ -155,14 +162,14 @@ def task_detail(request, task_id: int):
 
 @router.post("/tasks/{task_id}/reveal", response={200: TaskDetail, **WRITE_ERRORS},
              summary="The applicant's data in full, for a stated purpose (audited)")
-def task_reveal(request, response: HttpResponse, task_id: int, payload: RevealIn):
+def task_reveal(request, response: HttpResponse, task_id: int, payload: TaskRevealIn):
     task = selectors.task_get_for(request.user, task_id)
     services.task_reveal(actor=request.user, task=task, purpose=payload.purpose)
     response["Cache-Control"] = "no-store"  # unmasked personal data must not be cached
     return task_view(task, masked=False)
 
 
-@router.post("/tasks/{task_id}/decision", response={200: TaskOut, **WRITE_ERRORS},
+@router.post("/tasks/{task_id}/decision", response={200: BundleTaskOut, **WRITE_ERRORS},
              summary="Approve, reject (with a reason) or ask for supplements")
 def decide(request, task_id: int, payload: DecisionIn):
     task = selectors.task_get_for(request.user, task_id)

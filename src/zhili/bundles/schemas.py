@@ -25,12 +25,14 @@ class AnswersIn(Schema):
                                      description="situation code -> yes/no; missing ones take their default")
 
 
-class ConsentIn(Schema):
+class ConsentGiveIn(Schema):
     data_items: list[str] = Field(..., max_length=20,
                                   description="registry data items, e.g. person.name, certificate:marriage-certificate")
 
 
-class ConsentOut(Schema):
+class ConsentGivenOut(Schema):
+    """Names unique across apps: OpenAPI names components by class (a test checks)."""
+
     granted: list[str]
 
 
@@ -51,7 +53,7 @@ class UploadOut(Schema):
     sha256: str
 
 
-class TaskOut(Schema):
+class BundleTaskOut(Schema):
     id: int
     matter: str = Field(..., alias="matter.code")
     matter_name: str = Field(..., alias="matter.name")
@@ -65,7 +67,7 @@ class TaskOut(Schema):
     overdue: bool
 
 
-class EventOut(Schema):
+class BundleEventOut(Schema):
     kind: str
     at: datetime
     task_id: int | None
@@ -83,8 +85,8 @@ class ApplicationOut(Schema):
 
 class ApplicationDetail(Schema):
     application: ApplicationOut
-    tasks: list[TaskOut]
-    events: list[EventOut]
+    tasks: list[BundleTaskOut]
+    events: list[BundleEventOut]
     supplements: list[dict]
 
 
@@ -95,7 +97,7 @@ class ApplicationPage(Schema):
     items: list[ApplicationOut]
 
 
-class InboxTaskOut(TaskOut):
+class BundleInboxTaskOut(BundleTaskOut):
     application: str = Field(..., alias="application.reference")
     bundle: str = Field(..., alias="application.bundle.code")
 
@@ -104,11 +106,11 @@ class InboxPage(Schema):
     count: int
     page: int
     page_size: int
-    items: list[InboxTaskOut]
+    items: list[BundleInboxTaskOut]
 
 
 class TaskDetail(Schema):
-    task: InboxTaskOut
+    task: BundleInboxTaskOut
     data: dict[str, str]
     materials: list[dict]
     masked: bool
@@ -127,5 +129,5 @@ class SupplementAnswerIn(Schema):
     uploads: dict[str, int] = Field(default_factory=dict)
 
 
-class RevealIn(Schema):
+class TaskRevealIn(Schema):
     purpose: str = Field(..., min_length=4, max_length=200)

@@ -93,9 +93,11 @@ PROBLEM_CODES = {
     "not-authenticated": "Log in, or send a valid `Authorization: Bearer <token>`.",
     "conflict": "The object changed since you read it, or already exists.",
     "invalid-transition": "The action is not allowed from the object's current state.",
+    "idempotency-key-reused": "The Idempotency-Key was already used with a different request body.",
     "throttled": "Too many attempts; wait and try again.",
     "validation-failed": "One or more fields are invalid; `errors` names each one.",
     "bad-request": "The request could not be parsed.",
+    "unsupported-media-type": "Send the body as JSON (multipart/form-data for uploads).",
     "method-not-allowed": "This path does not accept that HTTP method.",
     "server-error": "An unexpected fault; it has been logged with the request id.",
 }

@@ -1,9 +1,12 @@
+import json
 import re
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
 
-from zhili.core import context
+from zhili.core import context, forwarding, inputguard
+from zhili.core.errors import ApplicationError, FieldError, ValidationFailed
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -19,7 +22,7 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else context.new_request_id()
         ctx = context.RequestContext(
             request_id=request_id,
-            client_ip=request.META.get("REMOTE_ADDR"),
+            client_ip=forwarding.client_address(request),
             channel="api" if request.path.startswith("/api/") else "web",
         )
         request.request_id = request_id
@@ -43,3 +46,39 @@ class StaticGZipMiddleware(GZipMiddleware):
             return response
         return super().process_response(request, response)
 
+
+class InputGuardMiddleware:
+    """Refuse what no view can store (core/inputguard.py) before any view runs.
+
+    Under /api/ the answer is problem+json naming the field; pages get the 400
+    page. Open311 answers in the spec's own error format, so its views run the
+    same check themselves (governance/open311/views.py, open311_method).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/open311/"):
+            return self.get_response(request)
+        api = request.path.startswith("/api/")
+        bad = inputguard.find_bad_input(request, api=api)
+        if bad is None:
+            return self.get_response(request)
+        if api:
+            return bad_input_problem(request, bad)
+        from zhili.core.views import bad_request
+
+        return bad_request(request)
+
+
+_TITLES = {400: "The request could not be parsed", 415: "Unsupported media type"}
+
+
+def bad_input_problem(request, bad: inputguard.BadInput):
+    errors = [FieldError(bad.field, bad.message)]
+    error = (ValidationFailed(errors) if bad.status == 422 else
+             ApplicationError(code=bad.code, status=bad.status, title=_TITLES[bad.status],
+                              detail=bad.message, errors=errors))
+    return HttpResponse(json.dumps(error.as_problem(instance=request.path)), status=bad.status,
+                        content_type="application/problem+json")

@@ -3,6 +3,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from zhili.core.errors import PROBLEM_CODES, ApplicationError
 
@@ -12,6 +13,7 @@ def _problem_response(request, status: int, code: str, title: str) -> HttpRespon
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
 
+@csrf_exempt  # a POST to a wrong path is a 404, not Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in problem+json, like the rest of the API."""
     return _problem_response(request, 404, "not-found", "No such API endpoint")

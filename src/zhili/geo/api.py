@@ -9,6 +9,7 @@ from ninja import Path, Query, Router
 
 from zhili.core.auth import optional_auth
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ProblemOut
 from zhili.geo import selectors
 from zhili.geo.schemas import (
     CODE_PATTERN,
@@ -27,7 +28,7 @@ router = Router(tags=["geo"])
 GEOJSON = "application/geo+json"
 
 
-@router.get("/locate", response=LocateOut, auth=optional_auth,
+@router.get("/locate", response={200: LocateOut, 404: ProblemOut}, auth=optional_auth,
             summary="Which grid, community, street and district hold a point (public)")
 def locate(request, query: Query[LocateQuery]):
     """404 `outside-city` when no grid holds the point. GCJ-02 input is converted to WGS84."""
@@ -48,7 +49,8 @@ def node_list(request, filters: Query[NodeFilters], page: Query[PageParams]):
     return paginate(queryset, page)
 
 
-@router.get("/nodes/{code}", response=NodeDetailOut, summary="One area, with its ancestors")
+@router.get("/nodes/{code}", response={200: NodeDetailOut, 404: ProblemOut},
+            summary="One area, with its ancestors")
 def node_detail(request, code: str = Path(..., pattern=CODE_PATTERN)):
     found = selectors.node_detail(actor=request.user, code=code)
     node = found["node"]
@@ -58,7 +60,7 @@ def node_detail(request, code: str = Path(..., pattern=CODE_PATTERN)):
 
 @router.get(
     "/nodes/{code}/children",
-    response=FeatureCollectionOut,
+    response={200: FeatureCollectionOut, 404: ProblemOut},
     summary="An area's children as GeoJSON (RFC 7946), simplified for a map zoom",
     openapi_extra={"responses": {"200": {
         "description": "A FeatureCollection in WGS84",

@@ -9,7 +9,11 @@ index; `area_import` writes nothing unless all of them pass. The rules:
   community 12, grid 15) or the 12-digit full code; unique in the file; not
   the code of a node of another level (a segment of zeros would make it its
   parent's full code);
+* every ring closed, with at least 4 positions of [lon, lat] numbers (RFC 7946
+  §3.1.6; shapely would silently close an open one);
 * `name` (zh-Hans, at most 64 characters), optional `name_en`, `synthetic`;
+  no NUL, unpaired surrogate or control character (the database would refuse
+  them on `--commit`; the dry run says so first);
 * the parent is the node whose code is the feature's code cut to the parent
   level (`parent_code`, if given, must say the same) and must exist;
 * no overlap with a sibling (in the file or in the database) larger than the
@@ -30,6 +34,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from zhili.core.inputguard import unstorable_reason
 from zhili.geo.models import (
     TRIMMED_DIGITS,
     AreaNode,
@@ -99,6 +104,12 @@ def square_metres(geom: BaseGeometry) -> float:
     return geom.area * METRES_PER_DEGREE**2 * math.cos(math.radians(lat))
 
 
+def _control(text: str) -> str | None:
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
+        return "contains a control character (a line break, a tab, ...)"
+    return None
+
+
 def parse_code(raw, level: str) -> str:
     """The trimmed code of a feature, or ValueError saying what is wrong."""
     digits = TRIMMED_DIGITS[level]
@@ -119,9 +130,40 @@ def zero_segment(code: str, level: str) -> bool:
     return set(code[TRIMMED_DIGITS[parent_level(level)]:]) == {"0"}
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_rings(polygon, where: str) -> None:
+    """RFC 7946 §3.1.6: each ring closed, at least 4 positions, positions of 2-3 numbers.
+    shapely would close an open ring silently, so this looks at the raw lists first."""
+    if not isinstance(polygon, list | tuple) or not polygon:
+        raise ValueError(f"geometry: {where} must be a list of linear rings")
+    for r, ring in enumerate(polygon):
+        if not isinstance(ring, list | tuple) or len(ring) < 4:
+            raise ValueError(f"geometry: {where} ring {r} needs at least 4 positions "
+                             "(RFC 7946 §3.1.6)")
+        for position in ring:
+            if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3 \
+                    or not all(_is_number(v) for v in position):
+                raise ValueError(f"geometry: {where} ring {r} has a position that is not "
+                                 "[lon, lat] numbers")
+        if list(ring[0][:2]) != list(ring[-1][:2]):
+            raise ValueError(f"geometry: {where} ring {r} is not closed (its last position "
+                             "must repeat the first)")
+
+
 def parse_geometry(raw) -> BaseGeometry:
     if not isinstance(raw, dict):
         raise ValueError("geometry: " + _("missing"))
+    coordinates = raw.get("coordinates")
+    if raw.get("type") == "Polygon":
+        _check_rings(coordinates, "the polygon's")
+    elif raw.get("type") == "MultiPolygon":
+        if not isinstance(coordinates, list | tuple) or not coordinates:
+            raise ValueError("geometry: a MultiPolygon needs a list of polygons")
+        for n, polygon in enumerate(coordinates):
+            _check_rings(polygon, f"polygon {n}'s")
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several kinds on malformed input
@@ -156,6 +198,10 @@ def _parse_feature(feature, level: str) -> tuple[str, dict, BaseGeometry]:
     name_en = props.get("name_en") or ""
     if not isinstance(name_en, str) or len(name_en) > 128:
         raise ValueError("name_en: " + _("at most %(n)d characters") % {"n": 128})
+    for key, text in (("name", name), ("name_en", name_en)):
+        # What the database would refuse on --commit, found on the dry run.
+        if (reason := unstorable_reason(text)) or (reason := _control(text)):
+            raise ValueError(f"{key}: {reason}")
     if "parent_code" in props:
         parent_trimmed = code[: TRIMMED_DIGITS[parent_level(level)]]
         given = str(props["parent_code"] or "")

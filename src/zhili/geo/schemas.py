@@ -5,6 +5,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from zhili.core.schemas import Number
 from zhili.geo.models import Level, full_code
 
 Crs = Literal["wgs84", "gcj02"]
@@ -16,14 +17,14 @@ LAT = {"ge": -90, "le": 90, "allow_inf_nan": False}
 
 
 class LocateQuery(Schema):
-    lon: float = Field(..., **LON, description="Longitude in degrees")
-    lat: float = Field(..., **LAT, description="Latitude in degrees")
+    lon: Number = Field(..., **LON, description="Longitude in degrees")
+    lat: Number = Field(..., **LAT, description="Latitude in degrees")
     crs: Crs = Field("wgs84", description="`gcj02` for coordinates from Chinese phone map APIs")
 
 
 class PointIn(Schema):
-    lon: float = Field(..., **LON)
-    lat: float = Field(..., **LAT)
+    lon: Number = Field(..., **LON)
+    lat: Number = Field(..., **LAT)
 
 
 class LocateBatchIn(Schema):

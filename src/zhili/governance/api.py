@@ -10,7 +10,7 @@ last read: a stale one is a 409, and so is an action the state does not allow.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from typing import Literal
 
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
@@ -21,12 +21,13 @@ from pydantic import ValidationError
 from zhili.accounts.auth import optional_auth
 from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed, invalid
 from zhili.core.pagination import PageParams, paginate
-from zhili.core.schemas import ERRORS
+from zhili.core.schemas import ERRORS, Moment, ProblemOut
 from zhili.core.scoping import scope_of
 from zhili.governance import selectors, services
 from zhili.governance.access import VIEW
 from zhili.governance.figures import case_figures
-from zhili.governance.models import Channel
+from zhili.governance.models import Channel, DepartmentTask
+from zhili.governance.models import Status as CaseStatusChoice
 from zhili.governance.schemas import (
     ArriveIn,
     AssignIn,
@@ -58,6 +59,11 @@ from zhili.registry.masking import mask_phone
 router = Router(tags=["governance"])
 
 API_CHANNELS = {Channel.API, Channel.RESIDENT, Channel.PATROL}
+
+# Errors each kind of operation declares (401 and 422 the API layer adds to all).
+READ = {404: ProblemOut}  # missing and not-yours alike
+ACT = {403: ProblemOut, 404: ProblemOut, 409: ProblemOut}  # role, existence, version or state
+INTAKE = {404: ProblemOut, 409: ProblemOut}  # outside the city; boundaries changed meanwhile
 PHOTO_FIELDS = ("photos", "photo", "media")
 
 
@@ -95,7 +101,9 @@ def parse_body(request, schema):
             files.extend(request.FILES.getlist(name))
     else:
         try:
-            data = json.loads(request.body or b"{}")
+            # Already parsed and checked by core/inputguard.py when the body was JSON.
+            data = request.parsed_json if hasattr(request, "parsed_json") else \
+                json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise invalid("body", _("not valid JSON")) from None
         if not isinstance(data, dict):
@@ -169,7 +177,7 @@ def categories_list(request, board: str | None = None):
 # -- intake ------------------------------------------------------------------------
 
 
-@router.post("/cases", response={200: CaseOut, 201: CaseOut}, summary="Report a case",
+@router.post("/cases", response={200: CaseOut, 201: CaseOut, **INTAKE}, summary="Report a case",
              description="Send an `Idempotency-Key` header: a retry with the same key returns "
                          "the first case (200) instead of creating another (201). JSON, or "
                          "multipart/form-data with up to 6 `photos`.",
@@ -184,7 +192,7 @@ def case_report(request):
         anonymous=data.anonymous, contact_name=data.contact_name,
         contact_phone=data.contact_phone, channel=data.channel, attributes=data.attributes,
         idempotency_key=request.headers.get("Idempotency-Key"),
-        idempotency_scope=f"user:{request.user.pk}",
+        idempotency_scope=f"user:{request.user.pk}", idempotency_strict=True,
     )
     if not created:
         return Status(200, fresh(request, case))
@@ -196,8 +204,13 @@ def case_report(request):
 # -- reading cases ------------------------------------------------------------------
 
 
+# Declared, so the OpenAPI document lists the values the filters take.
+CaseStatus = Literal[tuple(CaseStatusChoice.values)]
+TaskStatus = Literal[tuple(DepartmentTask.TaskStatus.values)]
+
+
 class CaseQuery(PageParams):
-    status: list[str] | None = None
+    status: list[CaseStatus] | None = None
     category: str | None = None
     board: str | None = None
     area: str | None = None
@@ -206,8 +219,8 @@ class CaseQuery(PageParams):
     is_dispute: bool | None = None
     mine: bool | None = None
     assigned_to_me: bool | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: Moment | None = None
+    created_to: Moment | None = None
     tracking_no: str | None = None
 
 
@@ -228,13 +241,14 @@ def cases_overdue(request, page: Query[PageParams]):
     return paginate(selectors.overdue_list(actor=request.user), page)
 
 
-@router.get("/cases/tracking/{tracking_no}", response=CaseOut,
+@router.get("/cases/tracking/{tracking_no}", response={200: CaseOut, **READ},
             summary="A case by its tracking number")
 def case_by_tracking(request, tracking_no: str):
     return case_out(request, selectors.case_get_for(actor=request.user, tracking_no=tracking_no))
 
 
-@router.get("/cases/{int:case_id}", response=CaseOut, summary="A case with its timeline")
+@router.get("/cases/{int:case_id}", response={200: CaseOut, **READ},
+            summary="A case with its timeline")
 def case_detail(request, case_id: int):
     return case_out(request, get_case(request, case_id))
 
@@ -278,7 +292,12 @@ def figures(request, q: Query[CaseQuery]):
     return case_figures(actor=request.user, filters=_filters(q))
 
 
-@router.get("/photos/{int:photo_id}", summary="A case photo (JPEG, metadata stripped)")
+@router.get("/photos/{int:photo_id}", summary="A case photo (JPEG, metadata stripped)",
+            openapi_extra={"responses": {
+                200: {"description": "the photo", "content": {"image/jpeg": {}}},
+                404: {"description": "No such photo, or not yours to see",
+                      "content": {"application/problem+json": {
+                          "schema": {"$ref": "#/components/schemas/ProblemOut"}}}}}})
 def photo(request, photo_id: int):
     item = selectors.photo_get_for(actor=request.user, photo_id=photo_id)
     response = FileResponse(item.image.open("rb"), content_type="image/jpeg")
@@ -290,14 +309,15 @@ def photo(request, photo_id: int):
 # -- transitions ---------------------------------------------------------------------
 
 
-@router.post("/cases/{int:case_id}/accept", response=CaseOut, summary="Accept (grid staff)")
+@router.post("/cases/{int:case_id}/accept", response={200: CaseOut, **ACT},
+             summary="Accept (grid staff)")
 def case_accept(request, case_id: int, payload: VersionIn):
     case = services.case_accept(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, note=payload.note)
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/arrive", response=CaseOut,
+@router.post("/cases/{int:case_id}/arrive", response={200: CaseOut, **ACT},
              summary="Check in on site, optionally with the position")
 def case_arrive(request, case_id: int, payload: ArriveIn):
     case = services.case_arrive(actor=request.user, case=get_case(request, case_id),
@@ -306,7 +326,7 @@ def case_arrive(request, case_id: int, payload: ArriveIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/resolve", response=CaseOut,
+@router.post("/cases/{int:case_id}/resolve", response={200: CaseOut, **ACT},
              summary="Resolve, with up to 6 photos (JSON or multipart)",
              openapi_extra=body_doc(ResolveIn, photos=True))
 def case_resolve(request, case_id: int):
@@ -317,14 +337,15 @@ def case_resolve(request, case_id: int):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/verify", response=CaseOut, summary="Verify the fix (staff)")
+@router.post("/cases/{int:case_id}/verify", response={200: CaseOut, **ACT},
+             summary="Verify the fix (staff)")
 def case_verify(request, case_id: int, payload: VersionIn):
     case = services.case_verify(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, note=payload.note)
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/close", response=CaseOut,
+@router.post("/cases/{int:case_id}/close", response={200: CaseOut, **ACT},
              summary="Close: fixed, or not fixed (with a note)")
 def case_close(request, case_id: int, payload: CloseIn):
     case = services.case_close(actor=request.user, case=get_case(request, case_id),
@@ -332,7 +353,7 @@ def case_close(request, case_id: int, payload: CloseIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/reopen", response=CaseOut,
+@router.post("/cases/{int:case_id}/reopen", response={200: CaseOut, **ACT},
              summary="Reopen (the reporter within the reopen period, or staff)")
 def case_reopen(request, case_id: int, payload: ReasonIn):
     case = services.case_reopen(actor=request.user, case=get_case(request, case_id),
@@ -340,14 +361,15 @@ def case_reopen(request, case_id: int, payload: ReasonIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/reject", response=CaseOut, summary="Reject, with a reason")
+@router.post("/cases/{int:case_id}/reject", response={200: CaseOut, **ACT},
+             summary="Reject, with a reason")
 def case_reject(request, case_id: int, payload: ReasonIn):
     case = services.case_reject(actor=request.user, case=get_case(request, case_id),
                                 version=payload.version, reason=payload.reason)
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/escalate", response=CaseOut,
+@router.post("/cases/{int:case_id}/escalate", response={200: CaseOut, **ACT},
              summary="Escalate one level by hand (beyond my capacity)")
 def case_escalate(request, case_id: int, payload: ReasonIn):
     case = services.case_escalate(actor=request.user, case=get_case(request, case_id),
@@ -355,7 +377,7 @@ def case_escalate(request, case_id: int, payload: ReasonIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/assign", response=CaseOut,
+@router.post("/cases/{int:case_id}/assign", response={200: CaseOut, **ACT},
              summary="Assign to a worker of the grid (community or street staff)")
 def case_assign(request, case_id: int, payload: AssignIn):
     from zhili.accounts.models import User
@@ -372,7 +394,7 @@ def case_assign(request, case_id: int, payload: AssignIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/dispatch", response=CaseOut,
+@router.post("/cases/{int:case_id}/dispatch", response={200: CaseOut, **ACT},
              summary="One-click dispatch to a lead department and cooperating ones")
 def case_dispatch(request, case_id: int, payload: DispatchIn):
     case = services.case_dispatch_departments(
@@ -382,7 +404,7 @@ def case_dispatch(request, case_id: int, payload: DispatchIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/rate", response=CaseOut,
+@router.post("/cases/{int:case_id}/rate", response={200: CaseOut, **ACT},
              summary="Rate the result 1–5 (the reporter)")
 def case_rate(request, case_id: int, payload: RateIn):
     case = services.case_rate(actor=request.user, case=get_case(request, case_id),
@@ -390,7 +412,7 @@ def case_rate(request, case_id: int, payload: RateIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/duplicate-confirm", response=CaseOut,
+@router.post("/cases/{int:case_id}/duplicate-confirm", response={200: CaseOut, **ACT},
              summary="Confirm a probable duplicate (it follows its original)")
 def case_duplicate_confirm(request, case_id: int, payload: MaybeVersionIn):
     case = services.case_duplicate_confirm(actor=request.user, case=get_case(request, case_id),
@@ -398,7 +420,7 @@ def case_duplicate_confirm(request, case_id: int, payload: MaybeVersionIn):
     return fresh(request, case)
 
 
-@router.post("/cases/{int:case_id}/duplicate-split", response=CaseOut,
+@router.post("/cases/{int:case_id}/duplicate-split", response={200: CaseOut, **ACT},
              summary="Not a duplicate: handle it on its own")
 def case_duplicate_split(request, case_id: int, payload: MaybeVersionIn):
     case = services.case_duplicate_split(actor=request.user, case=get_case(request, case_id),
@@ -411,7 +433,7 @@ def case_duplicate_split(request, case_id: int, payload: MaybeVersionIn):
 
 @router.get("/inbox", response=list[InboxTaskOut],
             summary="My department's tasks in my area (open and accepted by default)")
-def inbox(request, status: Query[list[str] | None] = None):
+def inbox(request, status: Query[list[TaskStatus] | None] = None):
     return list(selectors.department_inbox(actor=request.user, status=status)[:500])
 
 
@@ -421,18 +443,19 @@ def _task_action(request, task_id: int, service, note: str):
     return selectors.task_get_for(actor=request.user, task_id=task.pk)
 
 
-@router.post("/tasks/{int:task_id}/accept", response=TaskOut, summary="Accept a department task")
+@router.post("/tasks/{int:task_id}/accept", response={200: TaskOut, **ACT},
+             summary="Accept a department task")
 def task_accept(request, task_id: int, payload: NoteIn):
     return _task_action(request, task_id, services.department_task_accept, payload.note)
 
 
-@router.post("/tasks/{int:task_id}/complete", response=TaskOut,
+@router.post("/tasks/{int:task_id}/complete", response={200: TaskOut, **ACT},
              summary="Complete a department task (the case resolves when all are done)")
 def task_complete(request, task_id: int, payload: NoteIn):
     return _task_action(request, task_id, services.department_task_complete, payload.note)
 
 
-@router.post("/tasks/{int:task_id}/return", response=TaskOut,
+@router.post("/tasks/{int:task_id}/return", response={200: TaskOut, **ACT},
              summary="Return a task that is not for this department, with the reason")
 def task_return(request, task_id: int, payload: NoteIn):
     return _task_action(request, task_id, services.department_task_return, payload.note)
@@ -469,7 +492,7 @@ def disputes_list(request, q: Query[DisputeQuery]):
     return paginate(rows, q)
 
 
-@router.post("/disputes", response={201: DisputeOut},
+@router.post("/disputes", response={201: DisputeOut, **ACT},
              summary="Record a dispute with its parties (mediating staff)")
 def dispute_record(request, payload: DisputeIn):
     dispute = services.dispute_record(
@@ -480,14 +503,14 @@ def dispute_record(request, payload: DisputeIn):
                                                                       dispute_id=dispute.pk)))
 
 
-@router.get("/disputes/{int:dispute_id}", response=DisputeOut,
+@router.get("/disputes/{int:dispute_id}", response={200: DisputeOut, **READ},
             summary="A dispute: parties (names masked), sessions, agreement")
 def dispute_detail(request, dispute_id: int):
     return dispute_out(request, selectors.dispute_get_for(actor=request.user,
                                                           dispute_id=dispute_id))
 
 
-@router.post("/disputes/{int:dispute_id}/sessions", response={201: DisputeOut},
+@router.post("/disputes/{int:dispute_id}/sessions", response={201: DisputeOut, **ACT},
              summary="Record a mediation session")
 def dispute_session(request, dispute_id: int, payload: SessionIn):
     dispute = selectors.dispute_get_for(actor=request.user, dispute_id=dispute_id)
@@ -497,7 +520,7 @@ def dispute_session(request, dispute_id: int, payload: SessionIn):
                                                                       dispute_id=dispute_id)))
 
 
-@router.post("/disputes/{int:dispute_id}/resolve", response=DisputeOut,
+@router.post("/disputes/{int:dispute_id}/resolve", response={200: DisputeOut, **ACT},
              summary="Settle a dispute at a level (grid … city, court, arbitration)")
 def dispute_resolve(request, dispute_id: int, payload: DisputeResolveIn):
     dispute = selectors.dispute_get_for(actor=request.user, dispute_id=dispute_id)

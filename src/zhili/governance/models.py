@@ -173,6 +173,9 @@ class Case(AreaScopedModel):
     # itself, so intake writes one row fewer.
     intake_key = models.CharField(max_length=128, blank=True, editable=False)
     intake_scope = models.CharField(max_length=80, blank=True, editable=False)
+    # SHA-256 of what the keyed submission asked for: the same key with a
+    # different request is refused (422), not answered with this case.
+    intake_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

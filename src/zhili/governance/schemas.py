@@ -7,6 +7,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from zhili.core.schemas import Integer, Number
 from zhili.governance.events import event_label
 
 
@@ -56,8 +57,8 @@ class CategoryOut(Schema):
 class CaseReportIn(Schema):
     category: str = Field(description="a category code from GET /categories")
     description: str = Field(description="what is wrong (1–2000 characters)")
-    lon: float
-    lat: float
+    lon: Number
+    lat: Number
     crs: str = Field("wgs84", description="wgs84, or gcj02 as phone map APIs return")
     address: str = ""
     anonymous: bool = False
@@ -69,13 +70,13 @@ class CaseReportIn(Schema):
 
 
 class VersionIn(Schema):
-    version: int = Field(description="the case version you last read (409 when it changed)")
+    version: Integer = Field(description="the case version you last read (409 when it changed)")
     note: str = ""
 
 
 class ArriveIn(VersionIn):
-    lon: float | None = None
-    lat: float | None = None
+    lon: Number | None = None
+    lat: Number | None = None
     crs: str = "wgs84"
 
 
@@ -121,30 +122,30 @@ class ReporterOut(Schema):
 
 
 class ReasonIn(Schema):
-    version: int
+    version: Integer
     reason: str
 
 
 class AssignIn(Schema):
-    version: int
+    version: Integer
     assignee: int | str = Field(description="user id or username of a worker on the grid")
 
 
 class DispatchIn(Schema):
-    version: int
+    version: Integer
     lead: str = Field(description="the lead department's code")
     cooperating: list[str] = Field(default_factory=list)
     instructions: str = ""
-    due_hours: int | None = None
+    due_hours: Integer | None = None
 
 
 class RateIn(Schema):
-    rating: int = Field(description="1 (poor) to 5 (excellent)")
+    rating: Integer = Field(description="1 (poor) to 5 (excellent)")
     comment: str = ""
 
 
 class MaybeVersionIn(Schema):
-    version: int | None = None
+    version: Integer | None = None
 
 
 class NoteIn(Schema):
@@ -152,15 +153,15 @@ class NoteIn(Schema):
 
 
 class PartyIn(Schema):
-    person_id: int
+    person_id: Integer
     side: str = Field(description="applicant or respondent")
 
 
 class DisputeIn(Schema):
     category: str = Field(description="a dispute category (is_dispute) code")
     description: str
-    lon: float
-    lat: float
+    lon: Number
+    lat: Number
     crs: str = "wgs84"
     address: str = ""
     dispute_type: str | None = None
@@ -203,7 +204,7 @@ class CaseItemOut(Schema):
     assignee: str | None
     duplicate_of: int | None
     created_at: datetime
-    version: int
+    version: Integer
 
     @staticmethod
     def resolve_category(obj) -> str:

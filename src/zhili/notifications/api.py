@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router
 
 from zhili.core.pagination import PageParams, paginate
+from zhili.core.schemas import ProblemOut
 from zhili.notifications import selectors, services
 from zhili.notifications.schemas import Marked, NotificationPage, UnreadCount
 
@@ -23,7 +24,8 @@ def notifications_unread(request):
     return {"unread": selectors.notification_unread_count(actor=request.user)}
 
 
-@router.post("/{int:notification_id}/read", response=Marked, summary="Mark one as read")
+@router.post("/{int:notification_id}/read", response={200: Marked, 404: ProblemOut},
+             summary="Mark one as read")
 def notification_read(request, notification_id: int):
     return {"marked": services.notification_mark_read(actor=request.user,
                                                       notification_id=notification_id)}

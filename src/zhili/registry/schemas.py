@@ -5,10 +5,11 @@ the audited reveal endpoints use."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
-from zhili.core.schemas import ERRORS, WRITE_ERRORS, ProblemOut  # noqa: F401  (re-exported)
+from zhili.core.schemas import ERRORS, WRITE_ERRORS, Id, ProblemOut  # noqa: F401  (re-exported)
 from zhili.registry.masking import (
     mask_address,
     mask_certificate_number,
@@ -17,7 +18,7 @@ from zhili.registry.masking import (
     mask_name,
     mask_phone,
 )
-from zhili.registry.models import CERTIFICATE_TYPES
+from zhili.registry.models import CERTIFICATE_TYPES, CertificateStatus
 
 # Inputs are capped loosely here (so nobody posts megabytes); the services
 # give the precise, per-field messages.
@@ -26,7 +27,7 @@ TEXT = 1000
 
 
 
-class AreaRef(Schema):
+class AreaName(Schema):
     code: str
     name: str
 
@@ -40,7 +41,7 @@ class PersonOut(Schema):
     phone: str = Field(description="masked: 138****5678")
     address: str = Field(description="masked: the district/street part only")
     household_no: str
-    grid: AreaRef
+    grid: AreaName
     masked: bool = True
     created_at: datetime
     updated_at: datetime
@@ -75,7 +76,7 @@ class PersonFull(Schema):
     phone: str
     address: str
     household_no: str
-    grid: AreaRef
+    grid: AreaName
     masked: bool = False
     created_at: datetime
     updated_at: datetime
@@ -141,7 +142,7 @@ class OrganisationOut(Schema):
     name: str
     legal_representative: str = Field(description="masked: the first character only")
     address: str
-    area: AreaRef
+    area: AreaName
     created_at: datetime
 
     @staticmethod
@@ -186,7 +187,7 @@ class HolderRef(Schema):
     name: str = Field(description="masked for persons")
 
 
-class DepartmentRef(Schema):
+class DepartmentName(Schema):
     code: str
     name: str
 
@@ -203,7 +204,7 @@ class CertificateOut(Schema):
     cert_type_label: str
     number: str = Field(description="masked")
     holder: HolderRef
-    department: DepartmentRef
+    department: DepartmentName
     issued_on: date
     expires_on: date | None
     status: str
@@ -276,11 +277,15 @@ class CertificateIn(Schema):
     content: dict = Field(default_factory=dict)
 
 
+# Declared, so the OpenAPI document lists the values a filter takes.
+CertificateStatusName = Literal[tuple(CertificateStatus.values)]
+
+
 class CertificateFilterIn(Schema):
-    person: int | None = Field(None, description="certificates held by this person")
-    organisation: int | None = Field(None, description="certificates held by this organisation")
+    person: Id | None = Field(None, description="certificates held by this person")
+    organisation: Id | None = Field(None, description="certificates held by this organisation")
     cert_type: str = Field("", max_length=64)
-    status: str = Field("", max_length=16)
+    status: CertificateStatusName | None = None
 
 
 class RevokeIn(Schema):

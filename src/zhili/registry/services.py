@@ -183,6 +183,9 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     unknown = set(changes) - set(PERSON_EDITABLE)
     if unknown:
         raise ValidationFailed({f: _("cannot be changed") for f in sorted(unknown)})
+    if not changes:
+        raise ValidationFailed({"body": _("name at least one field to change: %(fields)s")
+                                        % {"fields": ", ".join(PERSON_EDITABLE)}})
     errors = _Errors()
     clean: dict = {}
     if "name" in changes:
@@ -206,6 +209,8 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     with transaction.atomic():
         fresh = Person.objects.select_for_update().get(pk=person.pk)
         changed = [f for f, v in clean.items() if getattr(fresh, f) != v]
+        if not changed:
+            return fresh  # nothing differs (nulls for empty fields, say): no write, no audit
         for field, value in clean.items():
             setattr(fresh, field, value)
         if "grid" in clean and fresh.area_path != clean["grid"].path:

@@ -29,6 +29,10 @@ _W3 = re.compile(
 )
 
 
+# Far enough inside datetime's range that zone changes and the 90-day window never overflow.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def parse_w3(name: str, text: str, *, end_of_period: bool = False) -> datetime:
     """A W3C datetime; a bare date (or month, or year) is read in the city's time zone.
 
@@ -43,6 +47,8 @@ def parse_w3(name: str, text: str, *, end_of_period: bool = False) -> datetime:
         raise BadParam(f"{name} must be a W3C datetime such as 2026-03-05T08:15:30+08:00 "
                        f"or 2026-03-05T00:15:30Z")
     g = match.groupdict()
+    if not MIN_YEAR <= int(g["y"]) <= MAX_YEAR:
+        raise BadParam(f"{name} must lie between the years {MIN_YEAR} and {MAX_YEAR}")
     try:
         if g["H"] is not None:
             fraction = (g["f"] or "0")[:6].ljust(6, "0")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from zhili.core.errors import ApplicationError, ValidationFailed
+from zhili.core.inputguard import find_bad_input
 from zhili.governance.models import Category
 from zhili.governance.open311 import selectors
 from zhili.governance.open311.keys import open311_key_check
@@ -41,6 +42,7 @@ DEFAULT_JURISDICTION = "zhili"
 DEFAULT_CHANGESET = "2026-03-01 00:00"
 MAX_DESCRIPTION_CHARS = 4000  # the spec's limit; the case itself takes at most 2,000
 MAX_PHOTOS = 6
+MAX_NAME_CHARS, MAX_PHONE_CHARS, MAX_EMAIL_CHARS = 64, 32, 254  # the case's columns
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 
 
@@ -61,6 +63,9 @@ def open311_method(*methods: str):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
+                # NUL, lone surrogates, a multipart body without boundary: the spec's 400.
+                if bad := find_bad_input(request):
+                    return errors(fmt, 400, f"{bad.field}: {bad.message}")
                 # Reading the body may fail (too many fields, too large): still a spec error.
                 params = request.POST if request.method == "POST" else request.GET
                 given = (params.get("jurisdiction_id") or request.GET.get("jurisdiction_id")
@@ -241,20 +246,29 @@ def _create(request, fmt):
     except BadParam as exc:
         problems.extend(exc.args)
         attributes = {}
-    if problems:
-        raise BadParam(*problems)
-
     first = (params.get("first_name") or "").strip()
     last = (params.get("last_name") or "").strip()
     phone = (params.get("phone") or "").strip()
     email = (params.get("email") or "").strip()
+    # Refused, never cut: a shortened phone number reaches somebody else.
+    if len(_full_name(first, last)) > MAX_NAME_CHARS:
+        problems.append(f"first_name and last_name together are longer than {MAX_NAME_CHARS} "
+                        f"characters")
+    if len(phone) > MAX_PHONE_CHARS:
+        problems.append(f"phone is longer than {MAX_PHONE_CHARS} characters")
+    if len(email) > MAX_EMAIL_CHARS:
+        problems.append(f"email is longer than {MAX_EMAIL_CHARS} characters")
+    if problems:
+        raise BadParam(*problems)
+
     arguments = dict(
         actor=None, category=category.code,
         description=description or category.name, lon=lon, lat=lat, crs="wgs84",
         address=address, photos=photos, anonymous=not (first or last or phone or email),
-        contact_name=_full_name(first, last)[:64], contact_phone=phone[:32],
+        contact_name=_full_name(first, last), contact_phone=phone,
         channel="open311", attributes=attributes, idempotency_key=idempotency_key,
-        idempotency_scope=f"open311:{key.pk}", media_url=media_url, contact_email=email[:254],
+        idempotency_scope=f"open311:{key.pk}", media_url=media_url, contact_email=email,
+        idempotency_strict=True,
     )
     from zhili.governance import services
 

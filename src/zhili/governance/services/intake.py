@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from datetime import time as dtime
 from datetime import timedelta
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
-from zhili.core.errors import ApplicationError, Conflict, invalid
+from zhili.core.errors import ApplicationError, Conflict, FieldError, invalid
 from zhili.core.rows import instance_from_row
 from zhili.governance.catalogue import attributes_clean
 from zhili.governance.events import event_add, events_add
@@ -180,8 +182,13 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
                 contact_name: str = "", contact_phone: str = "", channel: str = Channel.RESIDENT,
                 attributes: dict | None = None, idempotency_key: str | None = None,
                 idempotency_scope: str | None = None, contact_email: str = "",
-                media_url: str = "", now=None) -> tuple[Case, bool]:
-    """Report a case; returns (case, created). A known idempotency key returns the first case."""
+                media_url: str = "", idempotency_strict: bool = False,
+                now=None) -> tuple[Case, bool]:
+    """Report a case; returns (case, created). A known idempotency key returns the first case;
+    with `idempotency_strict` (the API, Open311) only for the same request, else 422.
+
+    Not strict for the resident page: its key names the form, which may be resubmitted
+    after an edit or from the offline outbox (photos renamed), and the first case answers."""
     now = clock(now)
     key = text_clean(idempotency_key, "idempotency_key", limit=MAX_KEY) or None
     scope = None
@@ -192,22 +199,60 @@ def case_report(*, actor, category: str, description: str, lon: float, lat: floa
     # No look-up of the key first: a retry is rare, and the key's unique index
     # refuses a second case at the case's INSERT. Only then, or when this attempt is
     # refused (a category closed since the first one, say), is the key looked up.
+    fingerprint = intake_fingerprint(
+        category=category, description=description, lon=lon, lat=lat, crs=crs, address=address,
+        photos=photos, anonymous=anonymous, contact_name=contact_name,
+        contact_phone=contact_phone, channel=channel, attributes=attributes,
+        contact_email=contact_email, media_url=media_url) if key else ""
     try:
         return _report(actor=actor, category=category, description=description, lon=lon,
                        lat=lat, crs=crs, address=address, photos=photos, anonymous=anonymous,
                        contact_name=contact_name, contact_phone=contact_phone, channel=channel,
                        attributes=attributes, contact_email=contact_email,
-                       media_url=media_url, now=now, key=key, scope=scope), True
+                       media_url=media_url, now=now, key=key, scope=scope,
+                       fingerprint=fingerprint), True
     except (ApplicationError, IntegrityError):
         known = Case.objects.filter(intake_key=key, intake_scope=scope).first() if key else None
-        if known is not None:
-            return known, False
-        raise
+        if known is None:
+            raise
+        # Cases keyed before fingerprints existed have none: they answer as before.
+        if idempotency_strict and known.intake_fingerprint \
+                and known.intake_fingerprint != fingerprint:
+            raise IdempotencyKeyReused(_(
+                "This Idempotency-Key was already used for a different request (case "
+                "%(no)s); send a new key for a new report.") % {"no": known.tracking_no},
+                errors=[FieldError("Idempotency-Key", _("already used with another body"))],
+            ) from None
+        return known, False
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """422, as the IETF draft "The Idempotency-Key HTTP Header Field" (§2.7) asks."""
+
+    def __init__(self, detail: str, errors: list[FieldError]):
+        ApplicationError.__init__(self, detail=detail, errors=errors,
+                                  code="idempotency-key-reused", status=422,
+                                  title="The Idempotency-Key was used for another request")
+
+
+def intake_fingerprint(*, photos, **fields) -> str:
+    """SHA-256 over what a submission asks for, the same whether it came as JSON or a form
+    (numbers as floats, photos by size: their bytes are not read twice, and a retry may
+    name them differently)."""
+    canonical = {name: (float(value) if name in ("lon", "lat") and _is_number(value) else value)
+                 for name, value in fields.items()}
+    canonical["photos"] = [getattr(p, "size", 0) for p in photos or ()]
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _report(*, actor, category, description, lon, lat, crs, address, photos, anonymous,
             contact_name, contact_phone, channel, attributes, contact_email, media_url, now,
-            key, scope) -> Case:
+            key, scope, fingerprint) -> Case:
     cat = category_get(category)
     text = text_clean(description, "description", limit=MAX_DESCRIPTION, required=True)
     address = text_clean(address, "address", limit=200)
@@ -242,7 +287,7 @@ def _report(*, actor, category, description, lon, lat, crs, address, photos, ano
                            contact_name=contact_name, contact_phone=contact_phone,
                            contact_email=contact_email, media_url=media_url,
                            answers=answers, now=now, prepared=prepared, stored=stored,
-                           key=key, scope=scope)
+                           key=key, scope=scope, fingerprint=fingerprint)
             case_audit(actor=actor, action="case.report", case=case,
                        detail={"tracking_no": case.tracking_no, "category": cat.code,
                                "channel": channel, "grid": grid.code,
@@ -263,7 +308,7 @@ def _report(*, actor, category, description, lon, lat, crs, address, photos, ano
 
 def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymous, contact_name,
             contact_phone, contact_email, media_url, answers, now, prepared, stored, key=None,
-            scope="") -> Case:
+            scope="", fingerprint="") -> Case:
     reporter = actor if getattr(actor, "is_authenticated", False) else None
     case = Case(
         tracking_no=tracking_number(now), category=category, is_dispute=category.is_dispute,
@@ -272,6 +317,7 @@ def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymou
         contact_phone=contact_phone, contact_email=contact_email, media_url=media_url,
         attributes=answers, status=Status.REPORTED, created_at=now,
         updated_at=now, intake_key=key or "", intake_scope=scope or "",
+        intake_fingerprint=fingerprint if key else "",
     )
     original = probable_original(category, lon, lat, now)
     if original is not None:

@@ -65,8 +65,10 @@ class Command(BaseCommand):
         self.stdout.write(_("[3/3] Serving on %(url)s  (Ctrl-C to stop)") % {"url": f"http://{host}:{port}/"})
         import uvicorn
 
+        from zhili.core.forwarding import server_options
+
         uvicorn.run("zhili.asgi:application", host=host, port=port, log_level="warning",
-                    lifespan="off")
+                    lifespan="off", **server_options())
 
     def print_logins(self):
         from zhili.core.seeding import DEMO_PASSWORD, demo_logins

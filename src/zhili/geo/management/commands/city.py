@@ -120,6 +120,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise CommandError(f"{file} is not JSON: {exc}") from None
+        except RecursionError:
+            raise CommandError(f"{file} nests too deep to be GeoJSON boundaries.") from None
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
                 or not isinstance(data.get("features"), list):
             raise CommandError(f"{file} is not a GeoJSON FeatureCollection.")
