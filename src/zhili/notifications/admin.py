@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from zhili.notifications.channels import mask_address
 from zhili.notifications.models import Delivery, Message
 
 
@@ -22,7 +23,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel")
     list_select_related = ("message", "user")
     show_full_result_count = False
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    # The address (a person's phone) is shown masked: this page is not an audited read.
+    exclude = ("address",)
+    readonly_fields = [f.name for f in Delivery._meta.fields if f.name != "address"] + \
+        ["address_masked"]
+
+    @admin.display(description="address")
+    def address_masked(self, obj):
+        return mask_address(obj.address) if obj.address else "-"
 
     def has_add_permission(self, request):
         return False  # deliveries are written by services, not by hand

@@ -70,7 +70,17 @@ class Outgoing:
 
     @property
     def to(self) -> str:
-        return self.address or (f"user:{self.user_id}" if self.user_id else f"person:{self.person_id}")
+        """Who, for logs: the address masked (a phone number in a log is personal data)."""
+        if self.address:
+            return mask_address(self.address)
+        return f"user:{self.user_id}" if self.user_id else f"person:{self.person_id}"
+
+
+def mask_address(address: str) -> str:
+    """`13812345678` → `138****5678`; anything short is starred whole."""
+    if len(address) < 8:
+        return "*" * len(address)
+    return address[:3] + "*" * (len(address) - 7) + address[-4:]
 
 
 class Undeliverable(Exception):

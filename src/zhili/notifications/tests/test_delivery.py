@@ -165,3 +165,23 @@ def test_channel_options_come_from_the_setting(settings):
         "sms": {"backend": "zhili.notifications.channels.LogChannel", "rate": 50, "batch": 20}}
     sms = channels.channel_for("sms")
     assert (sms.rate, sms.batch, sms.bucket.capacity) == (50, 20, 50)
+
+
+def test_the_log_and_the_admin_show_a_persons_phone_masked(city_admin, grid, client, caplog):
+    import logging
+
+    from zhili.notifications.tests.test_fanout import broadcast, persons_in
+
+    persons_in(grid, 1, "MASKED")
+    message = broadcast(city_admin, grid, "MASKED", dedupe="warning:masked")
+    services.message_fanout_run(message_id=message.pk)
+    delivery = Delivery.objects.get(message=message)
+    with caplog.at_level(logging.INFO, logger="zhili.notifications"):
+        services.notifications_deliver_pending()
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "139****0000" in logged and delivery.address not in logged
+    city_admin.is_staff = city_admin.is_superuser = True
+    city_admin.save()
+    client.force_login(city_admin)
+    page = client.get(f"/admin/notifications/delivery/{delivery.pk}/change/")
+    assert page.status_code == 200 and delivery.address not in page.content.decode()
