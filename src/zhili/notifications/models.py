@@ -51,6 +51,9 @@ class Message(models.Model):
     fanout_query = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
+        # The poller looks for stalled fan-outs every loop: only running ones are indexed.
+        indexes = [models.Index(fields=["fanout_lease_until"], name="message_fanout_running",
+                                condition=Q(fanout_state="running"))]
         constraints = [models.UniqueConstraint(fields=["dedupe_key"],
                                                name="notification_message_dedupe")]
 

@@ -26,6 +26,7 @@ retried with the same key, and the channel is skipped until its thread returns.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import timedelta
 
@@ -42,6 +43,7 @@ logger = logging.getLogger("zhili.notifications")
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
+CHANNEL_BUDGET = 5.0  # seconds of claiming per channel per call
 LEASE = 300  # seconds a claim holds its rows; setting ZHILI_NOTIFICATION_LEASE
 
 
@@ -65,14 +67,22 @@ def claim_sql(vendor: str) -> str:
 
 
 def notifications_deliver_pending(*, now=None, batch: int = 500, max_batches: int = 50) -> int:
-    """Send what is due on every channel; return how many deliveries were sent."""
+    """Send what is due on every channel; return how many deliveries were sent.
+
+    A channel gets at most `ZHILI_NOTIFICATION_CHANNEL_BUDGET` seconds (default
+    5) of claiming per call, so a slow one-at-a-time gateway with a backlog
+    does not keep the others waiting until the next loop.
+    """
     messages: dict[int, Message] = {}
-    return sum(_deliver_channel(channel, now, batch, max_batches, messages)
+    budget = float(getattr(settings, "ZHILI_NOTIFICATION_CHANNEL_BUDGET", CHANNEL_BUDGET))
+    return sum(_deliver_channel(channel, now, batch, max_batches, messages, budget)
                for channel in channels_all())
 
 
-def _deliver_channel(channel: Channel, now, batch: int, max_batches: int, messages) -> int:
+def _deliver_channel(channel: Channel, now, batch: int, max_batches: int, messages,
+                     budget: float) -> int:
     sent = 0
+    until = time.monotonic() + budget
     # The last call of a claim is recorded in the next claim's transaction (one
     # commit per batch, not two), still before anything more is sent.
     unrecorded: list = []
@@ -92,7 +102,7 @@ def _deliver_channel(channel: Channel, now, batch: int, max_batches: int, messag
             outgoing = _outgoing(channel.name, claimed, messages)
             done, stopped = _send_all(channel, outgoing, moment, unrecorded)
             sent += done
-            if stopped or len(claimed) < size:
+            if stopped or len(claimed) < size or time.monotonic() >= until:
                 break
     finally:
         _flush(unrecorded)

@@ -185,3 +185,13 @@ def test_the_log_and_the_admin_show_a_persons_phone_masked(city_admin, grid, cli
     client.force_login(city_admin)
     page = client.get(f"/admin/notifications/delivery/{delivery.pk}/change/")
     assert page.status_code == 200 and delivery.address not in page.content.decode()
+
+
+def test_a_channel_with_a_backlog_gives_the_others_their_turn(quiet_backlog, settings):
+    from zhili.accounts.models import User
+
+    settings.ZHILI_NOTIFICATION_CHANNEL_BUDGET = 0  # one batch per channel per call
+    users = list(User.objects.order_by("pk")[:5])
+    tell(users, "test:budget", channels=("sms", "inapp"))
+    assert services.notifications_deliver_pending(batch=2) == 4  # two on each channel
+    assert services.notifications_deliver_pending(batch=2) == 4
