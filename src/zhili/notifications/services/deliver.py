@@ -92,6 +92,9 @@ def _deliver_channel(channel: Channel, now, batch: int, max_batches: int, messag
             if not _ready(channel, moment):
                 break
             size = batch if channel.bucket is None else min(batch, channel.bucket.available())
+            if channel.timeout:  # even if every call hangs to its timeout, done within the lease
+                calls = max(1, int(lease().total_seconds() // channel.timeout))
+                size = min(size, calls * channel.batch)
             if size <= 0:
                 break
             claimed = _claim(channel.name, moment, size, unrecorded)

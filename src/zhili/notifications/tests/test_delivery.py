@@ -195,3 +195,14 @@ def test_a_channel_with_a_backlog_gives_the_others_their_turn(quiet_backlog, set
     tell(users, "test:budget", channels=("sms", "inapp"))
     assert services.notifications_deliver_pending(batch=2) == 4  # two on each channel
     assert services.notifications_deliver_pending(batch=2) == 4
+
+
+def test_a_claim_is_no_bigger_than_the_lease_lets_a_slow_channel_finish(quiet_backlog, settings):
+    from zhili.accounts.models import User
+
+    settings.ZHILI_NOTIFICATION_LEASE = 3
+    settings.ZHILI_NOTIFICATION_CHANNELS = {
+        "sms": {"backend": "zhili.notifications.channels.LogChannel", "timeout": 1, "batch": 1}}
+    tell(list(User.objects.order_by("pk")[:10]), "test:leased")
+    # Three calls of at most a second each fit in a three-second lease.
+    assert services.notifications_deliver_pending(max_batches=1) == 3
