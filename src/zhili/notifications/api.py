@@ -1,4 +1,4 @@
-"""My notifications: list, count unread, mark read. Mounted at /api/v1/notifications."""
+"""My notifications: list, count unread, mark read, acknowledge. Mounted at /api/v1/notifications."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ninja import Query, Router
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ProblemOut
 from zhili.notifications import selectors, services
-from zhili.notifications.schemas import Marked, NotificationPage, UnreadCount
+from zhili.notifications.schemas import Acknowledged, Marked, NotificationPage, UnreadCount
 
 router = Router(tags=["notifications"])
 
@@ -34,3 +34,9 @@ def notification_read(request, notification_id: int):
 @router.post("/read-all", response=Marked, summary="Mark all of mine as read")
 def notifications_read_all(request):
     return {"marked": services.notification_mark_read(actor=request.user)}
+
+
+@router.post("/{int:notification_id}/acknowledge", response=Acknowledged,
+             summary="Acknowledge one of mine (收到)")
+def notification_acknowledge(request, notification_id: int):
+    return services.delivery_acknowledge(delivery=notification_id, actor=request.user, via="api")

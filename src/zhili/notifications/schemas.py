@@ -6,6 +6,8 @@ from ninja import Schema
 
 
 class NotificationOut(Schema):
+    """One in-app delivery; `id` is the delivery's (what read and acknowledge take)."""
+
     id: int
     kind: str
     title: str
@@ -15,6 +17,35 @@ class NotificationOut(Schema):
     object_id: str
     created_at: datetime
     read_at: datetime | None
+    acknowledged_at: datetime | None
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.message.kind
+
+    @staticmethod
+    def resolve_title(obj):
+        return obj.message.title
+
+    @staticmethod
+    def resolve_body(obj):
+        return obj.message.body
+
+    @staticmethod
+    def resolve_link(obj):
+        return obj.message.link
+
+    @staticmethod
+    def resolve_object_type(obj):
+        return obj.message.object_type
+
+    @staticmethod
+    def resolve_object_id(obj):
+        return obj.message.object_id
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return obj.message.created_at
 
 
 class NotificationPage(Schema):
@@ -31,3 +62,9 @@ class Marked(Schema):
 
 class UnreadCount(Schema):
     unread: int
+
+
+class Acknowledged(Schema):
+    id: int
+    acknowledged_at: datetime
+    acknowledged_via: str

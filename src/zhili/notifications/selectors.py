@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from zhili.notifications.models import Notification
+from zhili.notifications.models import Delivery
 
 
 def notification_list(*, actor, unread: bool | None = None):
-    """The actor's in-app notifications, newest first."""
-    rows = Notification.objects.filter(recipient=actor, channel="inapp")
+    """The actor's in-app deliveries with their messages, newest first."""
+    rows = Delivery.objects.filter(user=actor, channel="inapp").select_related("message")
     if unread is True:
         rows = rows.filter(read_at__isnull=True)
     elif unread is False:
         rows = rows.filter(read_at__isnull=False)
-    return rows.order_by("-created_at", "-id")
+    return rows.order_by("-message__created_at", "-id")
 
 
 def notification_unread_count(*, actor) -> int:
-    return Notification.objects.filter(recipient=actor, channel="inapp",
-                                       read_at__isnull=True).count()
+    return Delivery.objects.filter(user=actor, channel="inapp", read_at__isnull=True).count()

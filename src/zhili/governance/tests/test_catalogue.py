@@ -67,5 +67,5 @@ def test_admin_pages_load(client, categories, city_admin, report):
                 f"/admin/governance/category/{Category.objects.get(code='noise').pk}/change/",
                 "/admin/governance/case/", f"/admin/governance/case/{case.pk}/change/",
                 "/admin/governance/dutyshift/", "/admin/governance/dispute/",
-                "/admin/notifications/notification/"):
+                "/admin/notifications/message/", "/admin/notifications/delivery/"):
         assert client.get(url).status_code == 200, url

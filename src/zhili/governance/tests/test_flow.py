@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from zhili.governance import services
 from zhili.governance.models import CaseEvent, DepartmentTask, Level, Status
-from zhili.notifications.models import Notification
+from zhili.notifications.models import Delivery
 
 
 def test_the_seed_loop(report, resident, grid_worker, street_operator, department_officer):
@@ -15,7 +15,7 @@ def test_the_seed_loop(report, resident, grid_worker, street_operator, departmen
     t0 = case.created_at
     assert case.status == Status.REPORTED and case.grid.code == "500103001001001"
     assert case.tracking_no.startswith("ZL") and case.due_at == t0 + timedelta(minutes=15)
-    assert Notification.objects.filter(object_id=str(case.pk), kind="case.assigned").exists()
+    assert Delivery.objects.filter(message__object_id=str(case.pk), message__kind="case.assigned").exists()
 
     case = services.case_accept(actor=grid_worker, case=case, version=case.version,
                                 now=t0 + timedelta(minutes=5))
@@ -29,8 +29,8 @@ def test_the_seed_loop(report, resident, grid_worker, street_operator, departmen
                                               now=t0 + timedelta(minutes=50))
     assert case.status == Status.DISPATCHED
     task = DepartmentTask.objects.get(case=case)
-    assert Notification.objects.filter(recipient=department_officer, kind="task.assigned",
-                                       object_id=str(case.pk)).exists()
+    assert Delivery.objects.filter(user=department_officer, message__kind="task.assigned",
+                                   message__object_id=str(case.pk)).exists()
     services.department_task_accept(actor=department_officer, task=task,
                                     now=t0 + timedelta(minutes=55))
     services.department_task_complete(actor=department_officer, task=task, note="已重新架设",

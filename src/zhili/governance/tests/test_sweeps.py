@@ -13,7 +13,7 @@ from zhili.governance import services
 from zhili.governance.errors import InvalidTransition
 from zhili.governance.models import Case, CaseEvent, Level, Status
 from zhili.governance.services import escalation
-from zhili.notifications.models import Notification
+from zhili.notifications.models import Delivery
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +36,8 @@ def test_overdue_case_climbs_one_rung_per_window(report, street_operator, commun
     assert (case.current_level, case.highest_level) == (Level.COMMUNITY, Level.COMMUNITY)
     # The community staff were told once, in the app and (priority 1) by SMS.
     community1 = User.objects.get(username="community1")
-    told = Notification.objects.filter(recipient=community1, kind="case.escalated",
-                                       object_id=str(case.pk))
+    told = Delivery.objects.filter(user=community1, message__kind="case.escalated",
+                                   message__object_id=str(case.pk))
     assert sorted(told.values_list("channel", flat=True)) == ["inapp", "sms"]
     # Within the level's window nothing more happens; after it, one more rung.
     services.cases_escalate_overdue(now=t0 + timedelta(minutes=30))
@@ -46,8 +46,8 @@ def test_overdue_case_climbs_one_rung_per_window(report, street_operator, commun
     services.cases_escalate_overdue(now=t0 + timedelta(minutes=42))
     case.refresh_from_db()
     assert case.current_level == Level.STREET
-    assert Notification.objects.filter(recipient=street_operator, kind="case.escalated",
-                                       object_id=str(case.pk)).exists()
+    assert Delivery.objects.filter(user=street_operator, message__kind="case.escalated",
+                                   message__object_id=str(case.pk)).exists()
     for minutes in (73, 104, 135, 500):
         services.cases_escalate_overdue(now=t0 + timedelta(minutes=minutes))
     case.refresh_from_db()
@@ -118,8 +118,8 @@ def test_a_sweep_stopped_midway_and_rerun_doubles_nothing(report, monkeypatch):
     assert set(Case.objects.filter(pk__in=ids).values_list("current_level", flat=True)) == \
         {Level.COMMUNITY}
     assert CaseEvent.objects.filter(case_id__in=ids, kind="escalated").count() == 4
-    assert Notification.objects.filter(object_id__in=[str(i) for i in ids],
-                                       kind="case.escalated", channel="inapp").count() == 4
+    assert Delivery.objects.filter(message__object_id__in=[str(i) for i in ids],
+                                   message__kind="case.escalated", channel="inapp").count() == 4
 
 
 def test_a_case_changed_after_selection_is_skipped(report, grid_worker, monkeypatch):
