@@ -1,7 +1,15 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import GRID_ROLES, OPERATOR_ROLES, STAFF_ROLES, Role
-from zhili.core.plugins import DemoStep, MapLayer, UrlMount, ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import (
+    DemoStep,
+    MapLayer,
+    NavItem,
+    UrlMount,
+    ZhiliAppConfig,
+    grant,
+    merge_grants,
+)
 
 
 class WarningConfig(ZhiliAppConfig):
@@ -20,6 +28,7 @@ class WarningConfig(ZhiliAppConfig):
         grant(OPERATOR_ROLES - GRID_ROLES | {Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN},
               {"warning.manage_warning"}),
     )
+    nav_items = (NavItem(_("Warnings"), "warning:list", "warning.view_warning", order=40),)
     urls = (UrlMount("warning/", "zhili.warning.urls"), UrlMount("cap/", "zhili.warning.cap.urls"))
     api_router = ("/warning", "zhili.warning.api.router")
     demo_steps = (DemoStep("warning", "zhili.warning.demo.seed",

@@ -267,6 +267,11 @@ class WarningEvent(models.Model):
     def __str__(self):
         return f"{self.warning_id} {self.kind}"
 
+    def get_kind_display(self):
+        from zhili.warning.events import KINDS
+
+        return KINDS.get(self.kind, self.kind)
+
 
 class CapMessage(models.Model):
     """Each CAP 1.2 message a public warning published, kept as sent: the feed and

@@ -31,3 +31,62 @@ def risk_points_geojson(*, actor) -> dict:
                            "synthetic": synthetic},
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def warning_list(*, actor, status: str = "open", level: int | None = None):
+    """The area's warnings, newest first; `status` "open" (default) or "all"."""
+    warnings = (Warning.objects.restrict(actor, VIEW)
+                .select_related("risk_point__category", "risk_point__grid"))
+    if status != "all":
+        warnings = warnings.filter(status__in=Warning.OPEN)
+    if level:
+        warnings = warnings.filter(level=level)
+    return warnings.order_by("-level", "-raised_at")
+
+
+def warning_get(*, actor, number: str) -> Warning:
+    """One warning in the actor's area; the same 404 for missing and not yours."""
+    from zhili.core.errors import NotFound
+
+    warning = (Warning.objects.restrict(actor, VIEW)
+               .select_related("risk_point__category", "risk_point__grid", "sensor")
+               .filter(number=number).first())
+    if warning is None:
+        raise NotFound()
+    return warning
+
+
+def warning_readings(*, warning: Warning, hours: int = 24, limit: int = 2000) -> list[tuple]:
+    """(time, value) of the warning's sensor around the warning, oldest first."""
+    from datetime import timedelta
+
+    from zhili.warning.models import Reading
+
+    if warning.sensor_id is None:
+        return []
+    end = warning.closed_at or warning.raised_at + timedelta(hours=hours)
+    start = warning.raised_at - timedelta(hours=hours / 2)
+    rows = (Reading.objects.filter(sensor_id=warning.sensor_id, at__gte=start, at__lte=end)
+            .order_by("at").values_list("at", "value")[:limit])
+    return list(rows)
+
+
+def warning_case(*, warning: Warning):
+    """The on-site case opened for this warning, if any."""
+    from zhili.governance.models import Case
+
+    return Case.objects.filter(intake_scope="warning", intake_key=f"warning:{warning.pk}").first()
+
+
+def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
+    """(level, raise threshold in the sensor's unit) of the rule on the warning's sensor."""
+    from zhili.warning.rules import _rules_by_scope, rule_for
+
+    sensor = warning.sensor
+    if sensor is None:
+        return []
+    rule = rule_for(_rules_by_scope(), sensor.sensor_type, warning.risk_point.category_id,
+                    warning.risk_point_id)
+    if rule is None:
+        return []
+    return [(k + 1, float(v)) for k, v in enumerate(rule.raise_at) if v is not None]
