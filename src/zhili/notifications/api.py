@@ -36,7 +36,7 @@ def notifications_read_all(request):
     return {"marked": services.notification_mark_read(actor=request.user)}
 
 
-@router.post("/{int:notification_id}/acknowledge", response=Acknowledged,
+@router.post("/{int:notification_id}/acknowledge", response={200: Acknowledged, 404: ProblemOut},
              summary="Acknowledge one of mine (收到)")
 def notification_acknowledge(request, notification_id: int):
     return services.delivery_acknowledge(delivery=notification_id, actor=request.user, via="api")
