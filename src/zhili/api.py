@@ -60,8 +60,10 @@ class ZhiliAPI(NinjaAPI):
                     if str(code).startswith("4") and "application/json" in content:
                         response["content"] = {PROBLEM_JSON: content["application/json"]}
                 for code, description in framework_errors(operation).items():
-                    if code not in responses:
-                        responses[code] = {"description": description, "content": problem}
+                    # Keys are strings here (see above): an int 422 beside "422" is a
+                    # duplicate key in the JSON, and Swagger UI then shows nothing.
+                    responses.setdefault(str(code), {"description": description,
+                                                     "content": problem})
         return schema
 
 
