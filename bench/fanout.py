@@ -151,7 +151,7 @@ def time_bare_claims(table: str, batch: int) -> tuple[float, int]:
     from django.db import connection
     from django.utils import timezone
 
-    from zhili.notifications.services.deliver import claim_sql, lease
+    from zhili.notifications.delivery import claim_sql, lease
 
     statement = claim_sql("postgresql")
     claimed = 0

@@ -14,7 +14,7 @@ address it needs, so a delivery never reads the registry again.
 
 The row is its own queue entry. `next_attempt_at` is also the claim's lease:
 a worker claiming a row pushes it `LEASE` into the future, so a worker that
-dies mid-batch leaves rows that simply fall due again (see services/deliver.py).
+dies mid-batch leaves rows that simply fall due again (see delivery.py).
 """
 
 from django.conf import settings

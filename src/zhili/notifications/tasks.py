@@ -13,13 +13,14 @@ from zhili.core.queue import task
 
 @poller(lane="notifications")
 def notifications_poll() -> int:
-    from zhili.notifications.services import message_fanout_resume, notifications_deliver_pending
+    from zhili.notifications.delivery import notifications_deliver_pending
+    from zhili.notifications.fanout import message_fanout_resume
 
     return message_fanout_resume() + notifications_deliver_pending()
 
 
 @task()
 def message_fanout(message_id: int) -> int:
-    from zhili.notifications.services import message_fanout_run
+    from zhili.notifications.fanout import message_fanout_run
 
     return message_fanout_run(message_id=message_id)

@@ -12,8 +12,8 @@ from django.utils import timezone
 from zhili.audit.models import AuditEntry
 from zhili.core.errors import NotFound, ValidationFailed
 from zhili.notifications import channels, services
+from zhili.notifications.delivery import _claim
 from zhili.notifications.models import Delivery
-from zhili.notifications.services.deliver import _claim
 from zhili.notifications.tests import channels as test_channels
 
 INAPP = "zhili.notifications.channels.InAppChannel"
