@@ -20,6 +20,12 @@ ORGANISATIONS = "/registry/organisations"
 PURPOSE = "resident at the counter asks about their record"
 
 
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """These tests read the messages' English wording (the default language is zh-Hans)."""
+    settings.LANGUAGE_CODE = "en"
+
 def lookups(user):
     return AuditEntry.objects.filter(actor=user, action__endswith=".lookup")
 
