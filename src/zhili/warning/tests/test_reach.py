@@ -40,7 +40,8 @@ def sms_to(warning) -> set[int]:
     for message in Message.objects.filter(object_type="warning.warning",
                                           object_id=str(warning.pk)):
         message_fanout_run(message_id=message.pk)  # what the worker does
-    return set(Delivery.objects.filter(message__object_id=str(warning.pk), channel="sms")
+    return set(Delivery.objects.filter(message__object_type="warning.warning",
+                                       message__object_id=str(warning.pk), channel="sms")
                .values_list("person_id", flat=True))
 
 
@@ -50,7 +51,8 @@ def test_a_blue_warning_reaches_the_owner_and_the_grid_tier(people, t0):
     assert warning.status == "notified"
     assert sms_to(warning) == {people["owner"].pk, people["grid"].pk}
     assert "notified" in warning.events.values_list("kind", flat=True)
-    staff = Delivery.objects.filter(message__object_id=str(warning.pk), channel="inapp")
+    staff = Delivery.objects.filter(message__object_type="warning.warning",
+                                    message__object_id=str(warning.pk), channel="inapp")
     assert staff.exists()  # the grid's role holders, in their inbox
 
 
@@ -64,7 +66,8 @@ def test_the_link_in_the_sms_acknowledges_without_a_login(client, people, t0):
     readings_ingest(readings=rain(t0, 18))
     warning = Warning.objects.get(condition="rule:S-RAIN-1")
     sms_to(warning)
-    delivery = Delivery.objects.filter(message__object_id=str(warning.pk), channel="sms").first()
+    delivery = Delivery.objects.filter(message__object_type="warning.warning",
+                                       message__object_id=str(warning.pk), channel="sms").first()
     url = f"/n/ack/{ack_token(delivery.pk)}/"
     page = client.get(url)
     assert page.status_code == 200 and b"<form" in page.content  # a preview acknowledges nothing
@@ -82,7 +85,8 @@ def test_a_forged_or_expired_link_is_refused(client, people, t0):
     readings_ingest(readings=rain(t0, 18))
     warning = Warning.objects.get(condition="rule:S-RAIN-1")
     sms_to(warning)
-    delivery = Delivery.objects.filter(message__object_id=str(warning.pk), channel="sms").first()
+    delivery = Delivery.objects.filter(message__object_type="warning.warning",
+                                       message__object_id=str(warning.pk), channel="sms").first()
     token = ack_token(delivery.pk)
     assert client.get(f"/n/ack/{token[:-3]}xyz/").status_code == 404
     assert client.post(f"/n/ack/{token[:-3]}xyz/").status_code == 404
