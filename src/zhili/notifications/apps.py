@@ -1,4 +1,4 @@
-from zhili.core.plugins import ZhiliAppConfig
+from zhili.core.plugins import UrlMount, ZhiliAppConfig
 
 
 class NotificationsConfig(ZhiliAppConfig):
@@ -7,3 +7,4 @@ class NotificationsConfig(ZhiliAppConfig):
     verbose_name = "Notifications"
 
     api_router = ("/notifications", "zhili.notifications.api.router")
+    urls = (UrlMount("n/", "zhili.notifications.urls"),)  # short: it goes in an SMS

@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from zhili.notifications.acklinks import rendered
 from zhili.notifications.channels import Channel, Outgoing, Undeliverable, channels_all
 from zhili.notifications.models import Delivery, Message
 
@@ -156,8 +157,9 @@ def _outgoing(name: str, claimed, messages) -> list[Outgoing]:
     result = []
     for pk, message_id, user_id, person_id, address, attempts in claimed:
         m = messages[message_id]
+        # A link with {ack} becomes this delivery's own acknowledgement link (acklinks.py).
         result.append(Outgoing(pk, name, user_id, person_id, address, m.kind, m.title, m.body,
-                               m.link, attempts))
+                               rendered(m.link, pk), attempts))
     return result
 
 

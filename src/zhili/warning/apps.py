@@ -48,3 +48,9 @@ class WarningConfig(ZhiliAppConfig):
         for signal in (post_save, post_delete):
             signal.connect(sensors_cache_clear, sender=Sensor, dispatch_uid="warning.sensors")
             signal.connect(rules_cache_clear, sender=Rule, dispatch_uid="warning.rules")
+
+        # An acknowledged delivery of a warning's message acknowledges the warning.
+        from zhili.notifications.services.inbox import delivery_acknowledged
+        from zhili.warning.reach import warning_acknowledged
+
+        delivery_acknowledged.connect(warning_acknowledged, dispatch_uid="warning.acknowledged")

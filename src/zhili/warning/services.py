@@ -18,6 +18,7 @@ from zhili.core.errors import ApplicationError
 from zhili.warning import events
 from zhili.warning.cap.publish import cap_publish
 from zhili.warning.models import RiskPoint, Warning
+from zhili.warning.reach import warning_notify
 
 
 class WarningNotOpen(ApplicationError):
@@ -82,6 +83,7 @@ def warning_raise(*, risk_point, level: int, source: str, condition: str, at=Non
         audit_record(actor=actor, action="warning.raise", obj=warning,
                      detail={"level": level, "source": source, "condition": condition})
         _after_level(warning, at)
+        warning_notify(warning=warning, at=at)
         if warning.public:
             cap_publish(warning, now=at)
     return warning
@@ -107,6 +109,8 @@ def warning_level_change(*, warning: Warning, level: int, at=None, value=None, a
     audit_record(actor=actor, action=f"warning.{kind}", obj=warning,
                  detail={"from": before, "to": level})
     _after_level(warning, at)
+    if kind == "level_up":
+        warning_notify(warning=warning, at=at)
     if warning.public:
         cap_publish(warning, now=at)
     return warning

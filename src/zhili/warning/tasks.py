@@ -13,3 +13,12 @@ def sensors_silent_sweep() -> int:
     from zhili.warning.services import sensors_silent_check
 
     return sensors_silent_check()
+
+
+@periodic(every=timedelta(minutes=1))
+@task(queue_name="sweeps")
+def warnings_escalate_sweep() -> int:
+    """Tell the next tier up about warnings nobody acknowledged in time."""
+    from zhili.warning.reach import warnings_escalate_unacknowledged
+
+    return warnings_escalate_unacknowledged()

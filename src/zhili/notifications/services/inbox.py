@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, ValidationFailed
 from zhili.notifications.models import Delivery
 
-ACK_VIA = ("inapp", "api", "sms", "phone", "wechat")
+ACK_VIA = ("inapp", "api", "sms", "phone", "wechat", "link")
+
+
+delivery_acknowledged = Signal()  # (delivery, message), inside the acknowledging transaction
 
 
 def notification_mark_read(*, actor, notification_id: int | None = None, now=None) -> int:
@@ -57,4 +61,7 @@ def delivery_acknowledge(*, delivery: Delivery | int, actor=None, via: str, now=
         audit_record(actor=actor, action="notification.acknowledge", obj=row,
                      detail={"message": row.message_id, "kind": row.message.kind,
                              "channel": row.channel, "via": via})
+        # Apps that sent the message act on it in the same transaction (a warning
+        # becomes acknowledged); notifications names none of them.
+        delivery_acknowledged.send(sender=Delivery, delivery=row, message=row.message)
     return row

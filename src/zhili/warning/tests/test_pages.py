@@ -28,8 +28,9 @@ def test_the_list_shows_open_warnings_of_the_area_only(client, district_operator
 
 def test_nonsense_filters_are_ignored_not_500(client, district_operator):
     client.force_login(district_operator)
-    for query in ("level=abc", "level=9", "status=\x00", "page=-1"):
+    for query in ("level=abc", "level=9", "status=zzz", "page=-1"):
         assert client.get(f"/warning/?{query}").status_code == 200
+    assert client.get("/warning/?status=%00").status_code == 400  # the input guard
 
 
 def test_the_detail_has_the_chart_timeline_measures_and_case(client, district_operator):
