@@ -7,8 +7,8 @@ import pytest
 from django.test import override_settings
 
 from zhili.notifications.acklinks import ack_token
+from zhili.notifications.fanout import message_fanout_run
 from zhili.notifications.models import Delivery, Message
-from zhili.notifications.services.fanout import message_fanout_run
 from zhili.warning.ingest import RawReading, readings_ingest
 from zhili.warning.models import Warning
 from zhili.warning.reach import warnings_escalate_unacknowledged
