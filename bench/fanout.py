@@ -29,7 +29,6 @@ import io
 import json
 import logging
 import os
-import platform
 import statistics
 import sys
 import time
@@ -48,16 +47,10 @@ def log(*args):
 
 
 def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from locate import machine as described
+
+    return described()
 
 
 def setup_django() -> None:
