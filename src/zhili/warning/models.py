@@ -248,6 +248,11 @@ class Warning(AreaScopedModel):
     def __str__(self):
         return self.number
 
+    @property
+    def colour(self) -> str:
+        """The colour its current level is shown in; grey once the level is none."""
+        return LEVEL_COLOURS.get(self.level, "grey")
+
 
 class WarningEvent(models.Model):
     """The warning's timeline, written only through warning/events.py."""

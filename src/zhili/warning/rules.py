@@ -24,7 +24,7 @@ def _stamp():
     return row["n"], row["at"]
 
 
-def _rules_by_scope() -> dict[tuple, Rule]:
+def rules_by_scope() -> dict[tuple, Rule]:
     stamp = _stamp()
     with _lock:
         if _cache["stamp"] != stamp:
@@ -49,7 +49,7 @@ def rule_for(rules: dict, sensor_type: str, category_id: int, risk_point_id: int
 def rule_set_for(sensors: list) -> RuleSet:
     """A RuleSet whose row i is sensors[i]'s rule (no rule: never raises).
     Each sensor needs .sensor_type, .category_id and .risk_point_id."""
-    rules = _rules_by_scope()
+    rules = rules_by_scope()
     out = RuleSet.empty(len(sensors))
     for i, sensor in enumerate(sensors):
         rule = rule_for(rules, sensor.sensor_type, sensor.category_id, sensor.risk_point_id)

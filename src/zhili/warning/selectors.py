@@ -16,7 +16,7 @@ def risk_points_geojson(*, actor) -> dict:
         raise PermissionDenied
     open_levels = dict(Warning.objects.restrict(actor, VIEW).filter(status__in=Warning.OPEN)
                        .order_by("risk_point_id", "level").values_list("risk_point_id", "level"))
-    rows = (points.select_related("category").order_by("code")
+    rows = (points.order_by("code")
             .values_list("id", "code", "name", "lon", "lat", "risk_level", "category__name",
                          "category__name_en", "synthetic")[:LAYER_LIMIT])
     features = []
@@ -80,12 +80,12 @@ def warning_case(*, warning: Warning):
 
 def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
     """(level, raise threshold in the sensor's unit) of the rule on the warning's sensor."""
-    from zhili.warning.rules import _rules_by_scope, rule_for
+    from zhili.warning.rules import rule_for, rules_by_scope
 
     sensor = warning.sensor
     if sensor is None:
         return []
-    rule = rule_for(_rules_by_scope(), sensor.sensor_type, warning.risk_point.category_id,
+    rule = rule_for(rules_by_scope(), sensor.sensor_type, warning.risk_point.category_id,
                     warning.risk_point_id)
     if rule is None:
         return []

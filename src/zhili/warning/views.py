@@ -37,7 +37,7 @@ def warning_list(request):
                      PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "warnings": page.object_list, "status": status, "level": level,
                "levels": [(v, label) for v, label in Level.choices if v],
-               "colours": LEVEL_COLOURS, "now": timezone.now(),
+               "now": timezone.now(),
                "query": request.GET.urlencode()}
     template = ("warning/partials/warning_table.html" if request.headers.get("HX-Request")
                 else "warning/warning_list.html")
@@ -61,7 +61,7 @@ def warning_detail(request, number: str):
         "warning": warning, "point": point, "measures": measures, "chart": chart,
         "events": warning.events.select_related("actor"), "case": selectors.warning_case(warning=warning),
         "cap_messages": warning.cap_messages.order_by("sent", "id"),
-        "colour": LEVEL_COLOURS.get(warning.level or warning.peak_level, "grey"),
+        "colour": LEVEL_COLOURS.get(warning.level or warning.peak_level, "grey"),  # closed: its peak
     })
 
 

@@ -112,18 +112,18 @@ def cap_publish(warning, *, msg_type: str | None = None, all_clear: bool = False
     from zhili.warning.models import CapMessage
 
     now = (now or timezone.now()).replace(microsecond=0)
+    local = timezone.localtime(now)  # CAP times carry the city's offset, +08:00
     earlier = list(CapMessage.objects.filter(warning=warning).order_by("sent", "id"))
     msg_type = msg_type or ("Update" if earlier else "Alert")
     identifier = f"{warning.number}-{len(earlier) + 1}"
     alert = Alert(
-        identifier=identifier, sender=sender(), sent=now, status="Actual", msg_type=msg_type,
+        identifier=identifier, sender=sender(), sent=local, status="Actual", msg_type=msg_type,
         scope="Public",
         references=[Reference(sender(), m.identifier, timezone.localtime(m.sent)) for m in earlier],
         incidents=warning.number,
         infos=_infos(warning, level=warning.level, all_clear=all_clear,
-                     sent=timezone.localtime(now)),
+                     sent=local),
     )
-    alert.sent = timezone.localtime(now)
     document = publishable(alert)
     pair = signing_pair()
     if pair is not None:
