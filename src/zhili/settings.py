@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "zhili.governance",
     "zhili.bundles",
     "zhili.warning",
+    "zhili.emergency",
+    "zhili.flood",
+    "zhili.cockpit",
+    "zhili.supervision",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from zhili.core.plugins import ZhiliAppConfig
+
+
+class EmergencyConfig(ZhiliAppConfig):
+    name = "zhili.emergency"
+    label = "emergency"
+    verbose_name = "Emergency: rescue resources, roads, rescue circles"
