@@ -215,6 +215,8 @@ ZHILI_NOTIFICATION_CHANNELS = {
     "inapp": "zhili.notifications.channels.InAppChannel",
     "sms": os.environ.get("ZHILI_SMS_BACKEND", "zhili.notifications.channels.LogChannel"),
     "wechat": os.environ.get("ZHILI_WECHAT_BACKEND", "zhili.notifications.channels.LogChannel"),
+    # A voice gateway reads the title and body out; the demo logs the call.
+    "voice": os.environ.get("ZHILI_VOICE_BACKEND", "zhili.notifications.channels.LogChannel"),
 }
 # How long a reporter may reopen a verified case; unrated cases close after it.
 ZHILI_CASE_REOPEN_DAYS = int(os.environ.get("ZHILI_CASE_REOPEN_DAYS", "7"))
@@ -224,6 +226,7 @@ ZHILI_OPEN311_JURISDICTION = os.environ.get("ZHILI_OPEN311_JURISDICTION", "zhili
 ZHILI_MQTT_URL = os.environ.get("ZHILI_MQTT_URL", "")
 ZHILI_WARNING_CASE_LEVEL = int(os.environ.get("ZHILI_WARNING_CASE_LEVEL", "3"))
 ZHILI_WARNING_PUBLIC_LEVEL = int(os.environ.get("ZHILI_WARNING_PUBLIC_LEVEL", "2"))
+ZHILI_WARNING_VOICE_LEVEL = int(os.environ.get("ZHILI_WARNING_VOICE_LEVEL", "4"))
 ZHILI_READINGS_RETENTION_DAYS = int(os.environ.get("ZHILI_READINGS_RETENTION_DAYS", "400"))
 ZHILI_ACK_LINK_HOURS = int(os.environ.get("ZHILI_ACK_LINK_HOURS", "72"))
 ZHILI_CAP_SENDER = os.environ.get("ZHILI_CAP_SENDER", "warnings@zhili.invalid")

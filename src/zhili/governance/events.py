@@ -7,10 +7,16 @@ timeline shows; the audit log (who did or read what) is separate.
 
 from __future__ import annotations
 
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhili.governance.models import CaseEvent
+
+# Sent for each event, inside the transaction that writes it: (case, event). Higher
+# apps hook it (a warning shows that its on-site case closed) without governance
+# naming them.
+case_event_recorded = Signal()
 
 KINDS = {
     "reported": _("Reported"),
@@ -42,8 +48,10 @@ def event_add(*, case, kind: str, actor=None, note: str = "", data: dict | None 
     if kind not in KINDS:  # a programming error, not bad input
         raise ValueError(f"unknown case event kind {kind!r}")
     actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return CaseEvent.objects.create(case=case, kind=kind, actor=actor_obj, note=note or "",
-                                    data=data or {}, at=at or timezone.now())
+    event = CaseEvent.objects.create(case=case, kind=kind, actor=actor_obj, note=note or "",
+                                     data=data or {}, at=at or timezone.now())
+    case_event_recorded.send(sender=CaseEvent, case=case, event=event)
+    return event
 
 
 def events_add(*, case, events: list[dict], at=None) -> list[CaseEvent]:
@@ -57,7 +65,10 @@ def events_add(*, case, events: list[dict], at=None) -> list[CaseEvent]:
             else None
         rows.append(CaseEvent(case=case, kind=e["kind"], actor=actor_obj, note=e.get("note", ""),
                               data=e.get("data") or {}, at=at or timezone.now()))
-    return CaseEvent.objects.bulk_create(rows)
+    created = CaseEvent.objects.bulk_create(rows)
+    for event in created:
+        case_event_recorded.send(sender=CaseEvent, case=case, event=event)
+    return created
 
 
 def event_label(kind: str) -> str:

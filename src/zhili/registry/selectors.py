@@ -223,3 +223,9 @@ def consent_is_active(*, person: Person, purpose: str, data_item: str, at=None) 
     return (Consent.objects.filter(person=person, purpose=purpose, data_item=data_item,
                                    revoked_at__isnull=True)
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at)).exists())
+
+
+def person_names(person_ids) -> dict[int, str]:
+    """{id: name} of these persons, for callers that show them masked (a warning's
+    acknowledgements); unscoped: the caller already holds the ids from its own rows."""
+    return dict(Person.objects.filter(pk__in=list(person_ids)).values_list("id", "name"))

@@ -28,7 +28,8 @@ class WarningConfig(ZhiliAppConfig):
         grant(OPERATOR_ROLES - GRID_ROLES | {Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN},
               {"warning.manage_warning"}),
     )
-    nav_items = (NavItem(_("Warnings"), "warning:list", "warning.view_warning", order=40),)
+    nav_items = (NavItem(_("Warnings"), "warning:list", "warning.view_warning", order=40),
+                 NavItem(_("My warnings"), "warning:mine", "warning.view_warning", order=41))
     urls = (UrlMount("warning/", "zhili.warning.urls"), UrlMount("cap/", "zhili.warning.cap.urls"))
     api_router = ("/warning", "zhili.warning.api.router")
     demo_steps = (DemoStep("warning", "zhili.warning.demo.seed",
@@ -54,3 +55,9 @@ class WarningConfig(ZhiliAppConfig):
         from zhili.warning.reach import warning_acknowledged
 
         delivery_acknowledged.connect(warning_acknowledged, dispatch_uid="warning.acknowledged")
+
+        # Closing the on-site case a warning opened shows on the warning's timeline.
+        from zhili.governance.events import case_event_recorded
+        from zhili.warning.handling import case_event_seen
+
+        case_event_recorded.connect(case_event_seen, dispatch_uid="warning.case_closed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -113,13 +113,61 @@ def _history(points, rng) -> dict:
     by_time: dict[str, list] = {}
     for r in readings:
         by_time.setdefault(r.at, []).append(r)
-    for batch in by_time.values():
+    people = _People()
+    for at, batch in by_time.items():
         readings_ingest(readings=batch, now=now)
+        people.respond(datetime.fromisoformat(at))  # and the worker's sweeps of that minute
     sensors_silent_check(now=now)
     gas = Warning.objects.filter(condition="rule:DEMO-RP-04-LEL", status__in=Warning.OPEN).first()
     if gas is not None:
         warning_cancel(actor=None, warning=gas, reason="传感器标定误报 · sensor calibration")
+    people.respond(now)
     return {"readings": len(readings), "warnings": Warning.objects.count()}
+
+
+class _People:
+    """What people and the worker did during the replay, minute by minute: messages reach
+    their deliveries, the slope's owner acknowledges from the SMS link and reports the
+    action taken, the rainstorm's grid tier acknowledges; the escalation sweep tells
+    the next tier up where nobody answered in time (the flooded underpass)."""
+
+    # risk point -> (tier that answers, after how long, the action reported)
+    ANSWERS = {"DEMO-RP-01": ("owner", timedelta(minutes=8),
+                              "已组织坡下两户临时撤离，设置警戒线 · two households below the "
+                              "slope moved out, the area taped off"),
+               "DEMO-RP-03": ("grid", timedelta(minutes=6), "")}
+
+    def __init__(self):
+        self.fanned_out: set[int] = set()
+
+    def respond(self, at) -> None:
+        from zhili.notifications.fanout import message_fanout_run
+        from zhili.notifications.models import Message
+        from zhili.notifications.selectors import deliveries_of
+        from zhili.notifications.services import delivery_acknowledge
+        from zhili.warning.handling import warning_action_report
+        from zhili.warning.models import Warning
+        from zhili.warning.reach import warnings_escalate_unacknowledged
+
+        for pk in (Message.objects.filter(object_type="warning.warning")
+                   .exclude(pk__in=self.fanned_out).values_list("pk", flat=True)):
+            message_fanout_run(message_id=pk)
+            self.fanned_out.add(pk)
+        for code, (tier, delay, action) in self.ANSWERS.items():
+            warning = (Warning.objects.filter(risk_point__code=code, status__in=Warning.OPEN,
+                                              raised_at__lte=at - delay).first())
+            if warning is None:
+                continue
+            person = (warning.risk_point.responsible.filter(tier=tier)
+                      .values_list("person_id", flat=True).first())
+            delivery = (deliveries_of(object_type="warning.warning", object_ids=[warning.pk])
+                        .filter(person_id=person, channel="sms", acknowledged_at__isnull=True)
+                        .order_by("id").first())
+            if delivery is not None:
+                delivery_acknowledge(delivery=delivery, via="link", now=at)
+                if action:
+                    warning_action_report(warning=warning, text=action, person_id=person, at=at)
+        warnings_escalate_unacknowledged(now=at)
 
 
 def _value(sensor_type: str, point: str, x: float, rng) -> float:

@@ -17,6 +17,7 @@ KINDS = {
     "acknowledged": _("Acknowledged"),
     "escalated": _("Escalated: not acknowledged in time"),
     "handling": _("Handling on site"),
+    "action_reported": _("Action taken, reported"),
     "case_opened": _("A case was opened for on-site handling"),
     "case_closed": _("The on-site case was closed"),
     "closed": _("Closed"),

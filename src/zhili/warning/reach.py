@@ -71,6 +71,11 @@ def _text(warning: Warning) -> tuple[str, str]:
     return title, body
 
 
+def voice_level() -> int:
+    """From this level up responsible persons are called as well as texted."""
+    return int(getattr(settings, "ZHILI_WARNING_VOICE_LEVEL", 4))
+
+
 def site_url() -> str:
     return getattr(settings, "ZHILI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -91,10 +96,13 @@ def warning_notify(*, warning: Warning, at=None, tiers: list[str] | None = None,
     persons = _persons(warning, tiers)
     told = persons.exists()
     if told:
-        # Each person's SMS carries their own acknowledgement link ({ack}, acklinks.py).
+        # Each person's SMS carries their own link ({ack}, acklinks.py) to the responder
+        # page: the warning, "received", and what was done. From the voice level up
+        # they are called as well (the call's key press acknowledges, via="phone").
+        channels = ("sms", "voice") if level >= voice_level() else ("sms",)
         message_broadcast(actor=None, recipients=persons, kind="warning.raised", title=title,
-                          body=body, link=f"{site_url()}/n/ack/{{ack}}/", obj=warning,
-                          dedupe=key + ":persons", channels=("sms",), now=at)
+                          body=body, link=f"{site_url()}/warning/r/{{ack}}/", obj=warning,
+                          dedupe=key + ":persons", channels=channels, now=at)
     told = notify(recipients=_role_holders(warning, level), kind="warning.raised", title=title,
                   body=body, link=f"/warning/w/{warning.number}/", obj=warning,
                   dedupe=key + ":staff", now=at) > 0 or told

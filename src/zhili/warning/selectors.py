@@ -90,3 +90,42 @@ def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
     if rule is None:
         return []
     return [(k + 1, float(v)) for k, v in enumerate(rule.raise_at) if v is not None]
+
+
+def my_warnings(*, actor, open_only: bool = True) -> list[tuple[Warning, bool]]:
+    """The warnings that reached this user (in-app, or as a linked responsible person),
+    newest first, each with whether they acknowledged it."""
+    from django.db.models import Q
+
+    from zhili.notifications.models import Delivery
+    from zhili.warning.models import ResponsiblePerson
+
+    persons = ResponsiblePerson.objects.filter(user=actor).values("person_id")
+    rows = (Delivery.objects.filter(Q(user=actor) | Q(person_id__in=persons),
+                                    message__object_type="warning.warning")
+            .values_list("message__object_id", "acknowledged_at"))
+    acked: dict[int, bool] = {}
+    for object_id, at in rows[:2000]:
+        if str(object_id).isdigit():
+            acked[int(object_id)] = acked.get(int(object_id), False) or at is not None
+    warnings = (Warning.objects.filter(pk__in=list(acked))
+                .select_related("risk_point__category").order_by("-raised_at"))
+    if open_only:
+        warnings = warnings.filter(status__in=Warning.OPEN)
+    return [(w, acked[w.pk]) for w in warnings[:200]]
+
+
+def person_open_warnings(*, person_id: int, exclude_warning: int | None = None) -> list:
+    """Open warnings whose messages reached this registry person, with their delivery
+    ids (the responder page lists them, each with its own link)."""
+    from zhili.notifications.models import Delivery
+
+    rows = (Delivery.objects.filter(person_id=person_id, message__object_type="warning.warning")
+            .order_by("-id").values_list("id", "message__object_id", "acknowledged_at")[:200])
+    first: dict[int, tuple[int, object]] = {}
+    for delivery_id, object_id, at in rows:
+        if str(object_id).isdigit() and int(object_id) != exclude_warning:
+            first.setdefault(int(object_id), (delivery_id, at))
+    warnings = (Warning.objects.filter(pk__in=list(first), status__in=Warning.OPEN)
+                .select_related("risk_point").order_by("-level", "-raised_at"))
+    return [(w, first[w.pk][0], first[w.pk][1]) for w in warnings]

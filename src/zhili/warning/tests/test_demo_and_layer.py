@@ -19,6 +19,10 @@ def test_the_demo_lives():
     assert demo.filter(events__kind="case_opened").exists()
     kinds = set(CapMessage.objects.filter(warning__in=demo).values_list("msg_type", flat=True))
     assert kinds == {"Alert", "Update", "Cancel"}
+    # People answered: some acknowledged (one reported the action taken), the rest escalated.
+    assert demo.filter(events__kind="acknowledged").count() >= 2
+    assert demo.filter(events__kind="action_reported", status="handling").exists()
+    assert demo.filter(events__kind="escalated").exists()
 
 
 def layer(client, user):
