@@ -165,7 +165,7 @@ class _People:
                         .order_by("id").first())
             if delivery is not None:
                 delivery_acknowledge(delivery=delivery, via="link", now=at)
-                if action:
+                if action and not warning.events.filter(kind="action_reported").exists():
                     warning_action_report(warning=warning, text=action, person_id=person, at=at)
         warnings_escalate_unacknowledged(now=at)
 
