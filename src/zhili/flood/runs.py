@@ -117,49 +117,62 @@ def _finish(run_id: int, outcome: engine.Outcome, *, start: datetime) -> FloodRu
         nodes = {n.name: n for n in ModelNode.objects.filter(model=model)}
         thresholds = model.level_thresholds()
         flooded = {name: data for name, data in result.get("nodes", {}).items() if name in nodes}
+        # Risk points near any node; each is warned once, by the model's node nearest to
+        # it (a fixed node, so reruns update the same warning), at the highest level of
+        # the flooded nodes within the radius.
         near = selectors.risk_points_near(
             area_path=model.area_path, categories=model.categories(), radius_m=model.risk_radius_m,
-            points={name: (nodes[name].lon, nodes[name].lat) for name in flooded
-                    if nodes[name].lon is not None})
+            points={name: (n.lon, n.lat) for name, n in nodes.items() if n.lon is not None})
+        carrier: dict[str, tuple[float, str, object]] = {}  # risk point code -> (m, node, rp)
+        for name, found in near.items():
+            for metres, rp in found:
+                if rp.code not in carrier or metres < carrier[rp.code][0]:
+                    carrier[rp.code] = (metres, name, rp)
         open_warnings = selectors.open_forecast_warnings(model=model)
-        rows, touched = [], []
+        rows: dict[str, FloodedNode] = {}
         for name, data in sorted(flooded.items()):
-            first_at = start + timedelta(seconds=data["first_s"])
-            peak_at = start + timedelta(seconds=data["peak_s"])
-            level = level_for(thresholds, data["volume_m3"], data["hours"], data["peak_depth_m"])
-            points = near.get(name, [])
-            row = FloodedNode(run=run, node=nodes[name], volume_m3=data["volume_m3"],
-                              hours=data["hours"], peak_depth_m=data["peak_depth_m"],
-                              peak_flow_m3s=data["peak_flow_m3s"], first_at=first_at,
-                              peak_at=peak_at, level=level,
-                              risk_points=[rp.code for _d, rp in points])
-            condition = f"flood:{model.pk}:{name}"
-            if level and points:
-                lead = max(0, round((first_at - now).total_seconds() / 60))
-                warning = open_warnings.pop(condition, None)
-                note = _("Forecast run %(r)s: node %(n)s floods %(v).0f m³ for %(h).1f h "
-                         "from %(t)s") % {"r": run.pk, "n": name, "v": data["volume_m3"],
-                                          "h": data["hours"],
-                                          "t": timezone.localtime(first_at).strftime("%m-%d %H:%M")}
-                if warning is None:
-                    warning = warning_raise(
-                        risk_point=points[0][1], level=level, source="forecast",
-                        condition=condition, value=data["volume_m3"], note=note,
-                        data={"node": name, "model": model.pk, "run": run.pk,
-                              "volume_m3": data["volume_m3"], "hours": data["hours"],
-                              "peak_depth_m": data["peak_depth_m"], "lead_minutes": lead,
-                              "expected_at": first_at.isoformat(),
-                              "distance_m": points[0][0]})
-                else:
-                    warning = warning_level_change(warning=warning, level=level,
-                                                   value=data["volume_m3"], note=note)
-                row.warning = warning.number
-                touched.append(warning.number)
-            rows.append(row)
-        # The forecast no longer floods these nodes: their forecast warnings close.
+            rows[name] = FloodedNode(
+                run=run, node=nodes[name], volume_m3=data["volume_m3"], hours=data["hours"],
+                peak_depth_m=data["peak_depth_m"], peak_flow_m3s=data["peak_flow_m3s"],
+                first_at=start + timedelta(seconds=data["first_s"]),
+                peak_at=start + timedelta(seconds=data["peak_s"]),
+                level=level_for(thresholds, data["volume_m3"], data["hours"],
+                                data["peak_depth_m"]),
+                risk_points=[rp.code for _d, rp in near.get(name, [])])
+        touched = []
+        for code, (metres, node_name, rp) in sorted(carrier.items()):
+            causes = [row for row in rows.values() if row.level and code in row.risk_points]
+            if not causes:
+                continue
+            worst = max(causes, key=lambda row: (row.level, row.volume_m3))
+            first_at = min(row.first_at for row in causes)
+            lead = max(0, round((first_at - now).total_seconds() / 60))
+            condition = f"flood:{model.pk}:{node_name}"
+            note = _("Forecast run %(r)s: %(k)d nodes near %(p)s flood, up to %(v).0f m³ for "
+                     "%(h).1f h, from %(t)s") % {
+                "r": run.pk, "k": len(causes), "p": rp.name, "v": worst.volume_m3,
+                "h": worst.hours, "t": timezone.localtime(first_at).strftime("%m-%d %H:%M")}
+            warning = open_warnings.pop(condition, None)
+            if warning is None:
+                warning = warning_raise(
+                    risk_point=rp, level=worst.level, source="forecast", condition=condition,
+                    value=worst.volume_m3, note=note,
+                    data={"model": model.pk, "run": run.pk, "node": node_name,
+                          "distance_m": metres, "flooded": [row.node.name for row in causes],
+                          "volume_m3": worst.volume_m3, "hours": worst.hours,
+                          "peak_depth_m": worst.peak_depth_m, "lead_minutes": lead,
+                          "expected_at": first_at.isoformat()})
+            else:
+                warning = warning_level_change(warning=warning, level=worst.level,
+                                               value=worst.volume_m3, note=note)
+            for row in causes:
+                row.warning = row.warning or warning.number
+            touched.append(warning.number)
+        # The forecast no longer floods near these: their forecast warnings close.
         for warning in open_warnings.values():
             warning_clear(warning=warning, at=now)
             touched.append(warning.number)
+        rows = list(rows.values())
         FloodedNode.objects.bulk_create(rows)
         step = result.get("step_s", 300)
         flood = result.get("flood_m3s", [])

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied
 
 from zhili.core.errors import NotFound
-from zhili.flood.access import RUN, VIEW
+from zhili.flood.access import RUN, VIEW  # noqa: F401  (the api reads them here)
 from zhili.flood.models import DrainageModel, FloodedNode, FloodRun, ModelNode
 
 WARNING_VIEW = "warning.view_warning"
@@ -102,6 +102,14 @@ def gauges(*, actor, area_path: str) -> list[str]:
     return list(Sensor.objects.restrict(actor, WARNING_VIEW)
                 .filter(area_path__startswith=area_path, sensor_type__startswith="rainfall",
                         active=True).order_by("code").values_list("code", flat=True)[:200])
+
+
+def risk_points_of(*, area_path: str, categories: list[str]) -> list:
+    """The area's risk points of those categories (system reads: demo, runs)."""
+    from zhili.warning.models import RiskPoint
+
+    return list(RiskPoint.objects.filter(area_path__startswith=area_path,
+                                         category__code__in=categories).order_by("code")[:1000])
 
 
 def risk_points_near(*, area_path: str, categories: list[str], points: dict[str, tuple],
