@@ -68,7 +68,13 @@ def flood_run_execute(*, run_id: int, on_poll=None) -> FloodRun | None:
         logger.exception("flood run %s could not start", run_id)
         return _fail(run_id, str(exc)[:500], [], "", None)
     if not outcome.ok:
-        return _fail(run_id, outcome.error, outcome.error_lines, outcome.report, outcome.seconds)
+        error = outcome.error
+        if outcome.timed_out:
+            error = _("timed out after %(s)s s: the engine was stopped") % {
+                "s": f"{run_timeout_s():g}"}
+        elif outcome.returncode is not None and outcome.returncode < 0:
+            error = _("the engine process was killed (signal %(n)d)") % {"n": -outcome.returncode}
+        return _fail(run_id, error, outcome.error_lines, outcome.report, outcome.seconds)
     try:
         return _finish(run_id, outcome, start=series[0][0])
     except Exception as exc:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhili.core.errors import ApplicationError, NotFound
@@ -70,7 +71,7 @@ def run_create(request, model_id: int):
             try:
                 numbers[name] = float(raw) if raw else None
             except ValueError:
-                bad.append(FieldError(name, "not a number"))
+                bad.append(FieldError(name, _("not a number")))
         if bad:
             raise ValidationFailed(bad)
         if values["source"] == "gauge":
@@ -85,7 +86,7 @@ def run_create(request, model_id: int):
                 try:
                     text = upload.read(2_000_000).decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    raise ValidationFailed([FieldError("rainfall", "the file is not UTF-8 text")]) \
+                    raise ValidationFailed([FieldError("rainfall", _("the file is not UTF-8 text"))]) \
                         from None
             run = services.flood_run_request(
                 actor=request.user, model=model, rainfall_csv=text,

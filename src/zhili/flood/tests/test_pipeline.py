@@ -12,6 +12,11 @@ from zhili.flood.models import FloodRun
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
 def run(actor, model, csv, **kwargs):
     queued = services.flood_run_request(actor=actor, model=model, rainfall_csv=csv, **kwargs)
     return services.flood_run_execute(run_id=queued.pk, **kwargs.pop("execute", {}))
