@@ -24,7 +24,11 @@ STALE_AFTER = timedelta(seconds=90)  # no heartbeat for this long: the run's pro
 
 
 def run_timeout_s() -> float:
-    return float(getattr(settings, "ZHILI_FLOOD_RUN_TIMEOUT", 600))
+    """Seconds a run's engine may take: the setting, else the environment, else 600."""
+    import os
+
+    return float(getattr(settings, "ZHILI_FLOOD_RUN_TIMEOUT", None)
+                 or os.environ.get("ZHILI_FLOOD_RUN_TIMEOUT") or 600)
 
 
 def _claim(run_id: int, now) -> bool:
