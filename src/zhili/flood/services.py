@@ -65,6 +65,7 @@ def drainage_model_add(*, actor, area, name: str, inp_text: str, source_name: st
     if actor is not None and not actor.scope(RUN).covers(area.path):
         raise PermissionDenied(_("Attaching a drainage model needs flood.run_flood on the area."))
     name = (name or "").strip()[:128]
+    thresholds_check(thresholds or {})
     if not name:
         raise ValidationFailed([FieldError("name", _("give the model a name"))])
     parsed = inp_check(inp_text)
@@ -95,6 +96,44 @@ def drainage_model_add(*, actor, area, name: str, inp_text: str, source_name: st
         audit_record(actor=actor, action="flood.model_add", obj=model,
                      detail={"name": name, "junctions": model.junctions,
                              "source": source_name[:200], "synthetic": synthetic})
+    return model
+
+
+MEASURES = ("volume_m3", "hours", "depth_m")
+
+
+def thresholds_check(thresholds: dict) -> None:
+    """{measure: [blue, yellow, orange, red]}, each a number or null, rising."""
+    errors = []
+    if not isinstance(thresholds, dict):
+        raise ValidationFailed([FieldError("thresholds", _("an object of measures"))])
+    for measure, limits in thresholds.items():
+        if measure not in MEASURES:
+            errors.append(FieldError("thresholds", _("%(m)s is not one of %(all)s")
+                                     % {"m": str(measure)[:40], "all": ", ".join(MEASURES)}))
+            continue
+        numbers = [v for v in limits if v is not None] if isinstance(limits, list) else None
+        if numbers is None or len(limits) != 4 or \
+                any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0
+                    for v in numbers) or numbers != sorted(numbers):
+            errors.append(FieldError("thresholds", _(
+                "%(m)s: four numbers or nulls for blue, yellow, orange, red, rising")
+                % {"m": measure}))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def drainage_model_update(*, actor, model: DrainageModel, changed: list[str]) -> DrainageModel:
+    """Save the admin's edits of a model's name, thresholds, radius, categories, activity."""
+    if not actor.scope(RUN).covers(model.area_path):
+        raise PermissionDenied(_("Changing a drainage model needs flood.run_flood on its area."))
+    thresholds_check(model.thresholds or {})
+    editable = {"name", "risk_radius_m", "thresholds", "risk_categories", "active"}
+    fields = [f for f in changed if f in editable]
+    with transaction.atomic():
+        model.save(update_fields=fields or None)
+        audit_record(actor=actor, action="flood.model_update", obj=model,
+                     detail={"changed": fields})
     return model
 
 
