@@ -1,7 +1,15 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import OPERATOR_ROLES, Role
-from zhili.core.plugins import DemoStep, NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import (
+    DemoStep,
+    MapLayer,
+    NavItem,
+    UrlMount,
+    ZhiliAppConfig,
+    grant,
+    merge_grants,
+)
 
 
 class FloodConfig(ZhiliAppConfig):
@@ -24,3 +32,5 @@ class FloodConfig(ZhiliAppConfig):
     urls = (UrlMount("flood/", "zhili.flood.urls"),)
     api_router = ("/flood", "zhili.flood.api.router")
     demo_steps = (DemoStep("flood", "zhili.flood.demo.seed", after=("warning",)),)
+    map_layers = (MapLayer("flooded-nodes", _("Flooded nodes (latest forecast)"),
+                           "flood:layer_flooded", "flood.view_flood"),)

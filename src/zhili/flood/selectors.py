@@ -82,6 +82,29 @@ def run_geojson(*, run: FloodRun) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def flooded_layer(*, actor) -> dict:
+    """The flooded nodes of each model's latest finished run in the actor's area (the map
+    layer): two queries whatever the number of models."""
+    from django.db.models import OuterRef, Subquery
+
+    viewer(actor)
+    latest = (FloodRun.objects.filter(model=OuterRef("pk"), status=FloodRun.Status.DONE)
+              .order_by("-finished_at", "-pk").values("pk")[:1])
+    run_ids = [pk for pk in DrainageModel.objects.restrict(actor, VIEW).filter(active=True)
+               .annotate(latest=Subquery(latest)).values_list("latest", flat=True)[:500] if pk]
+    rows = (FloodedNode.objects.filter(run_id__in=run_ids, node__lon__isnull=False)
+            .select_related("node", "run__model").order_by("-level", "-volume_m3")[:5000])
+    features = [{
+        "type": "Feature", "id": f"{f.run_id}:{f.node.name}",
+        "geometry": {"type": "Point", "coordinates": [f.node.lon, f.node.lat]},
+        "properties": {"name": f"{f.run.model.name} · {f.node.name}", "run": f.run_id,
+                       "level": f.level, "colour": LEVEL_COLOURS[f.level],
+                       "volume_m3": f.volume_m3, "hours": f.hours,
+                       "first_at": f.first_at.isoformat(), "synthetic": f.run.model.synthetic},
+    } for f in rows]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def gauge_readings(*, actor, sensor_code: str, hours: float, now) -> list[tuple]:
     """(time, value) of a rain gauge in the actor's warning scope, oldest first."""
     from zhili.warning.models import Reading, Sensor

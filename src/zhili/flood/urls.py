@@ -10,4 +10,5 @@ urlpatterns = [
     path("r/<int:run_id>/", views.run_detail, name="run"),
     path("r/<int:run_id>/status", views.run_status, name="run_status"),
     path("r/<int:run_id>/nodes.geojson", views.run_nodes, name="run_nodes"),
+    path("layers/flooded.geojson", views.layer_flooded, name="layer_flooded"),
 ]

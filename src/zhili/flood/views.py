@@ -129,3 +129,9 @@ def run_status(request, run_id: int):
 @login_required
 def run_nodes(request, run_id: int):
     return JsonResponse(selectors.run_geojson(run=_run(request, run_id)))
+
+
+@login_required
+def layer_flooded(request):
+    """The map layer: flooded nodes of each model's latest run in the viewer's area."""
+    return JsonResponse(selectors.flooded_layer(actor=request.user))

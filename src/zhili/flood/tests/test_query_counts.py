@@ -43,3 +43,21 @@ def test_the_run_layer_and_results_are_pinned(client, api, bearer, district_oper
     headers = bearer(district_operator)
     with django_assert_max_num_queries(8):
         assert api.get(f"/flood/runs/{run.pk}/results", headers=headers).json()["flooded"]
+
+
+def test_the_flooded_layer_is_flat(client, district_operator, flood_model, small_inp, street,
+                                   heavy, django_assert_max_num_queries,
+                                   django_assert_num_queries):
+    def forecast(model):
+        queued = services.flood_run_request(actor=district_operator, model=model,
+                                            rainfall_csv=heavy)
+        return services.flood_run_execute(run_id=queued.pk)
+
+    forecast(flood_model)
+    client.force_login(district_operator)
+    second = services.drainage_model_add(actor=None, area=street, name="第二管网",
+                                         inp_text=small_inp)
+    assert_flat(django_assert_max_num_queries, django_assert_num_queries,
+                fetch=lambda: client.get("/flood/layers/flooded.geojson"),
+                grow=lambda: forecast(second),
+                rows=lambda r: len(r.json()["features"]), most=6)
