@@ -48,7 +48,12 @@ def flood_run_execute(*, run_id: int, on_poll=None) -> FloodRun | None:
     run = FloodRun.objects.select_related("model").get(pk=run_id)
     series = [(datetime.fromisoformat(at), v) for at, v in run.rainfall]
     local = [(timezone.localtime(at).replace(tzinfo=None), v) for at, v in series]
-    text = inp.with_rainfall(run.model.inp, series=local, step=timedelta(seconds=run.step_s))
+    try:
+        text = inp.with_rainfall(run.model.inp, series=local, step=timedelta(seconds=run.step_s))
+    except Exception as exc:  # a model edited out of shape since its check
+        logger.exception("flood run %s: input not written", run_id)
+        return _fail(run_id, _("the model's input could not be written: %(e)s")
+                     % {"e": str(exc)[:300]}, [], "", None)
     FloodRun.objects.filter(pk=run_id).update(inp=text)
     beat = {"at": 0.0}
 
