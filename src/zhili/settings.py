@@ -234,6 +234,9 @@ ZHILI_SITE_URL = os.environ.get("ZHILI_SITE_URL", "http://127.0.0.1:8000")
 ZHILI_CAP_KEY_FILE = os.environ.get("ZHILI_CAP_KEY_FILE", "")
 ZHILI_CAP_CERT_FILE = os.environ.get("ZHILI_CAP_CERT_FILE", "")
 
+# Flood forecasts (docs/flood.md): a SWMM run is killed after this many seconds.
+ZHILI_FLOOD_RUN_TIMEOUT = float(os.environ.get("ZHILI_FLOOD_RUN_TIMEOUT", "600"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

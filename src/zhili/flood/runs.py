@@ -24,11 +24,9 @@ STALE_AFTER = timedelta(seconds=90)  # no heartbeat for this long: the run's pro
 
 
 def run_timeout_s() -> float:
-    """Seconds a run's engine may take: the setting, else the environment, else 600."""
-    import os
+    """Seconds a run's engine may take (ZHILI_FLOOD_RUN_TIMEOUT, default 600)."""
 
-    return float(getattr(settings, "ZHILI_FLOOD_RUN_TIMEOUT", None)
-                 or os.environ.get("ZHILI_FLOOD_RUN_TIMEOUT") or 600)
+    return float(getattr(settings, "ZHILI_FLOOD_RUN_TIMEOUT", 600))
 
 
 def _claim(run_id: int, now) -> bool:
