@@ -25,7 +25,6 @@ STALE_AFTER = timedelta(seconds=90)  # no heartbeat for this long: the run's pro
 
 def run_timeout_s() -> float:
     """Seconds a run's engine may take (ZHILI_FLOOD_RUN_TIMEOUT, default 600)."""
-
     return float(getattr(settings, "ZHILI_FLOOD_RUN_TIMEOUT", 600))
 
 
