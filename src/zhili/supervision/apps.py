@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import OPERATOR_ROLES, Role
-from zhili.core.plugins import ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import DemoStep, NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
 
 
 class SupervisionConfig(ZhiliAppConfig):
@@ -28,4 +28,9 @@ class SupervisionConfig(ZhiliAppConfig):
                Role.CITY_ADMIN}, {"supervision.manage_reports"}),
         grant({Role.CITY_OPERATOR, Role.CITY_ADMIN}, {"supervision.manage_assessments"}),
     )
+    nav_items = (NavItem(_("Supervision"), "supervision:dashboard",
+                         "supervision.view_supervision", order=70),)
+    urls = (UrlMount("supervision/", "zhili.supervision.urls"),)
     kpis = "zhili.supervision.kpis.KPIS"
+    demo_steps = (DemoStep("supervision", "zhili.supervision.demo.seed",
+                           after=("governance", "bundles", "warning")),)
