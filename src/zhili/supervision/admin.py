@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.errors import ValidationFailed
-from zhili.core.scoping import scope_of
 from zhili.supervision import services
 from zhili.supervision.models import ScoringRule
 
@@ -55,7 +54,7 @@ class ScoringRuleAdmin(admin.ModelAdmin):
     def _manager(self, request):
         user = request.user
         return user.is_active and user.is_staff and \
-            scope_of(user, services.MANAGE_ASSESSMENTS).everywhere
+            user.covers_whole_city(services.MANAGE_ASSESSMENTS)
 
     def has_view_permission(self, request, obj=None):
         return self._manager(request)

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
 from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed
-from zhili.core.scoping import scope_of
 from zhili.supervision.kpis import kpi_problem
 from zhili.supervision.models import ScoringRule, ScoringWeight
 
@@ -73,7 +72,7 @@ def scoring_rule_save(*, actor, code: str, name: str, name_en: str, level: str,
                       period: str = "month", weights, active: bool = True) -> ScoringRule:
     """Create or replace a scoring rule and its weights; a rule naming an unknown KPI
     (or one that is not a single number) is refused and nothing changes."""
-    if actor is not None and not scope_of(actor, MANAGE_ASSESSMENTS).everywhere:
+    if actor is not None and not actor.covers_whole_city(MANAGE_ASSESSMENTS):
         raise PermissionDenied(_("Only the city may edit scoring rules."))
     errors = {}
     if not isinstance(code, str) or not code or len(code) > 48 or \
