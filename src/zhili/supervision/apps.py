@@ -31,6 +31,7 @@ class SupervisionConfig(ZhiliAppConfig):
     nav_items = (NavItem(_("Supervision"), "supervision:dashboard",
                          "supervision.view_supervision", order=70),)
     urls = (UrlMount("supervision/", "zhili.supervision.urls"),)
+    api_router = ("/supervision", "zhili.supervision.api.router")
     kpis = "zhili.supervision.kpis.KPIS"
     demo_steps = (DemoStep("supervision", "zhili.supervision.demo.seed",
                            after=("governance", "bundles", "warning")),)
