@@ -1,5 +1,6 @@
 """Incremental roll-ups equal a full recomputation after any sequence of changes."""
 
+import itertools
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -8,6 +9,8 @@ from hypothesis import strategies as st
 from zhili.supervision import rollups
 from zhili.supervision.tests.conftest import at, caught_up
 
+# Examples share the database (no rollback between them): conditions stay unique.
+UNIQUE = itertools.count()
 STEPS = st.lists(st.tuples(
     st.sampled_from(["case", "close", "rate", "reopen", "dispute", "application", "complete",
                      "warning", "acknowledge", "poll"]),
@@ -67,8 +70,8 @@ def test_incremental_equals_full(make_case, grid, other_grid, community, residen
             event_add(case=case, kind="dispute_resolved", at=when)
         elif kind == "application" or (not apps and kind == "complete"):
             app = Application.objects.create(
-                reference=f"KPI-H-{Application.objects.count()}-{n}", bundle=bundle,
-                applicant=resident, idempotency_key=f"kpihyp-{Application.objects.count()}",
+                reference=f"KPI-H-{next(UNIQUE)}", bundle=bundle,
+                applicant=resident, idempotency_key=f"kpihyp-{next(UNIQUE)}",
                 area_path=app_areas[area], submitted_at=when)
             Event.objects.create(application=app, kind="submitted", at=when)
             apps.append(app)
@@ -79,7 +82,7 @@ def test_incremental_equals_full(make_case, grid, other_grid, community, residen
             Event.objects.create(application=app, kind="completed", at=when)
         elif kind == "warning" or (not warnings and kind == "acknowledge"):
             warnings.append(warning_raise(risk_point=point, level=1, source="operator",
-                                          condition=f"kpi-h:{len(warnings)}:{n}", at=when))
+                                          condition=f"kpi-h:{next(UNIQUE)}", at=when))
         elif kind == "acknowledge":
             warning = warnings[n % len(warnings)]
             warning_events.event_add(warning=warning, kind="acknowledged",
