@@ -93,7 +93,8 @@ INSERT INTO governance_case (
     channel, anonymous, contact_name, contact_phone, contact_email, media_url, attributes,
     status, step, current_level, highest_level, resolved_level, outcome, reject_reason,
     rating, rating_comment, accept_on_time, arrive_on_time, resolve_on_time, handling_minutes,
-    created_at, updated_at, closed_at, resolved_at, version, intake_key, intake_scope)
+    created_at, updated_at, closed_at, resolved_at, version, intake_key, intake_scope,
+    intake_fingerprint)
 SELECT g.paths[k], 'K' || lpad(i::text, 12, '0'), c.ids[1 + (i %% c.n)], false,
        'bench case', '', 106.5, 29.5, g.ids[k], 'resident', false, '', '', '', '', '{}',
        CASE WHEN open THEN 'accepted' ELSE 'closed' END, CASE WHEN open THEN 'resolve' ELSE '' END,
@@ -104,7 +105,7 @@ SELECT g.paths[k], 'K' || lpad(i::text, 12, '0'), c.ids[1 + (i %% c.n)], false,
        i %% 10 <> 0, i %% 7 <> 0, CASE WHEN open THEN NULL ELSE i %% 9 <> 0 END,
        CASE WHEN open THEN NULL ELSE 15 + (i * 37) %% 5000 END,
        at, at, CASE WHEN open THEN NULL ELSE at + interval '1 day' END,
-       CASE WHEN open THEN NULL ELSE at + interval '1 day' END, 1, '', ''
+       CASE WHEN open THEN NULL ELSE at + interval '1 day' END, 1, '', '', ''
 FROM g, c, LATERAL (
     SELECT i, 1 + ((i::bigint * 2654435761) %% g.n)::int AS k, i %% 17 = 0 AS open,
            %(end)s::timestamptz - ((i::bigint * 40503) %% 34214400) * interval '1 second' AS at
