@@ -9,7 +9,8 @@ same NotFound.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from zhili.bundles.models import (
     Attachment,
     Bundle,
     Event,
+    Matter,
     Task,
     TaskStatus,
 )
@@ -234,8 +236,6 @@ def overdue_for_lead(*, actor) -> QuerySet[Task]:
 
 def _count(queryset):
     """The number of rows of a correlated subquery (COUNT as a plain function: no GROUP BY)."""
-    from django.db.models import F, Func, IntegerField, Subquery
-
     return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT"))
                     .values("n"), output_field=IntegerField())
 
@@ -245,11 +245,6 @@ def applications_for_rollup(*, area_path: str | None = None, start=None, end=Non
     each with counts of its tasks and materials: n_tasks, n_online, n_overdue,
     n_materials_separate (its matters' materials, as if applied for one by one),
     n_uploaded, n_reused (e-certificates instead of uploads), promised_days."""
-    from django.db.models import F, Func, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from zhili.bundles.models import Matter
-
     rows = Application.objects.all()
     if area_path is not None:
         rows = rows.filter(area_path=area_path)

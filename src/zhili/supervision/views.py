@@ -10,10 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zhili.core.errors import ApplicationError, NotFound
+from zhili.core.i18n import localized
 from zhili.geo.selectors import node_by_code, node_list
 from zhili.supervision import assessments, selectors
 from zhili.supervision.charts import sparkline
@@ -72,7 +72,7 @@ def shown(value, unit: str) -> str:
 
 
 def _name(node) -> str:
-    return node.name_en or node.name if get_language() == "en" else node.name
+    return localized(node, "name")
 
 
 @login_required

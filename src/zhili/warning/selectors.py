@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
 
-from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning
+from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning, WarningEvent
 
 VIEW = "warning.view_warning"
 LAYER_LIMIT = 5000  # a city-wide view clusters on the client; the server caps the payload
@@ -98,10 +99,6 @@ def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
 def warnings_for_rollup(*, area_path: str | None = None, start=None, end=None):
     """Warnings (own area `area_path`, all when None) raised in [start, end), each with
     `first_ack` (its first acknowledgement, or None) and `n_escalations`."""
-    from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
-
-    from zhili.warning.models import WarningEvent
-
     rows = Warning.objects.all()
     if area_path is not None:
         rows = rows.filter(area_path=area_path)
@@ -120,7 +117,5 @@ def warnings_for_rollup(*, area_path: str | None = None, start=None, end=None):
 
 def warning_changes(*, after_id: int, limit: int):
     """(event id, warning area path, raised_at) of warning events after `after_id`."""
-    from zhili.warning.models import WarningEvent
-
     return list(WarningEvent.objects.filter(id__gt=after_id).order_by("id")
                 .values_list("id", "warning__area_path", "warning__raised_at")[:limit])
