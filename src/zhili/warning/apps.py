@@ -32,6 +32,8 @@ class WarningConfig(ZhiliAppConfig):
                  NavItem(_("My warnings"), "warning:mine", "warning.view_warning", order=41))
     urls = (UrlMount("warning/", "zhili.warning.urls"), UrlMount("cap/", "zhili.warning.cap.urls"))
     api_router = ("/warning", "zhili.warning.api.router")
+    kpis = "zhili.warning.kpis.KPIS"
+    kpi_sources = "zhili.warning.kpis.SOURCES"
     demo_steps = (DemoStep("warning", "zhili.warning.demo.seed",
                            after=("registry", "governance")),)
     map_layers = (MapLayer("risk-points", _("Risk points and warnings"), "warning:layer_points",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
 
-from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning
+from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning, WarningEvent
 
 VIEW = "warning.view_warning"
 LAYER_LIMIT = 5000  # a city-wide view clusters on the client; the server caps the payload
@@ -129,3 +130,30 @@ def person_open_warnings(*, person_id: int, exclude_warning: int | None = None) 
     warnings = (Warning.objects.filter(pk__in=list(first), status__in=Warning.OPEN)
                 .select_related("risk_point").order_by("-level", "-raised_at"))
     return [(w, first[w.pk][0], first[w.pk][1]) for w in warnings]
+
+# Roll-up reads for the supervision app's worker (zhili.warning.kpis): sums per area
+# and day, not an actor's page, so not scoped (supervision scopes what it shows).
+
+def warnings_for_rollup(*, area_path: str | None = None, start=None, end=None):
+    """Warnings (own area `area_path`, all when None) raised in [start, end), each with
+    `first_ack` (its first acknowledgement, or None) and `n_escalations`."""
+    rows = Warning.objects.all()
+    if area_path is not None:
+        rows = rows.filter(area_path=area_path)
+    if start is not None:
+        rows = rows.filter(raised_at__gte=start)
+    if end is not None:
+        rows = rows.filter(raised_at__lt=end)
+    events = WarningEvent.objects.filter(warning=OuterRef("pk")).order_by()
+    first_ack = Subquery(events.filter(kind="acknowledged").values("warning")
+                         .annotate(t=Min("at")).values("t")[:1])
+    escalations = Subquery(events.filter(kind="escalated")
+                           .annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+                           output_field=IntegerField())
+    return rows.order_by().annotate(first_ack=first_ack, n_escalations=escalations)
+
+
+def warning_changes(*, after_id: int, limit: int):
+    """(event id, warning area path, raised_at) of warning events after `after_id`."""
+    return list(WarningEvent.objects.filter(id__gt=after_id).order_by("id")
+                .values_list("id", "warning__area_path", "warning__raised_at")[:limit])
