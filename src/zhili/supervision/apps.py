@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import OPERATOR_ROLES, STAFF_ROLES, Role
-from zhili.core.plugins import UrlMount, ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
 
 
 class SupervisionConfig(ZhiliAppConfig):
@@ -21,5 +21,9 @@ class SupervisionConfig(ZhiliAppConfig):
         grant(OPERATOR_ROLES | {Role.CITY_ADMIN}, {"supervision.manage_problems"}),
         grant(OPERATOR_ROLES - {Role.COMMUNITY_STAFF} | {Role.CITY_ADMIN},
               {"supervision.manage_reports"}),
+    )
+    nav_items = (
+        NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=60),
+        NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=61),
     )
     urls = (UrlMount("supervision/", "zhili.supervision.urls"),)
