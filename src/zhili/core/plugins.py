@@ -71,6 +71,71 @@ class UrlMount:
     module: str  # e.g. "zhili.governance.urls"
 
 
+@dataclass(frozen=True)
+class Kpi:
+    """A key performance indicator an app contributes (the supervision app reads them).
+
+    `value(components)` turns the summed additive components of its roll-up
+    `source` (counts, sums, histogram bins) into the figure, or None when there is
+    nothing to measure (`empty` says why). A KPI that is not summed from a roll-up
+    gives `direct(area_path, start, end) -> (value, reason)` instead.
+    """
+
+    code: str  # "<app label>.<name>"
+    name: str  # gettext_lazy: shown in both languages
+    formula: str  # gettext_lazy: the formula in words
+    unit: str  # "count", "share", "minutes", "days", "distribution", …
+    better: str  # "higher", "lower" or "neither"
+    reads: str  # the module it reads, e.g. "zhili.governance.selectors"
+    source: str | None = None  # KpiSource.name
+    value: Callable | None = None
+    empty: str = ""  # gettext_lazy: why `value` gives None
+    direct: Callable | None = None
+    headline: bool = False  # on the dashboard's first row
+
+
+@dataclass(frozen=True)
+class KpiSource:
+    """Where roll-ups come from: an app's events table and its additive components.
+
+    `changes(after_id, limit)` -> [(event id, area_path, bucket time)] of entities
+    changed by events after `after_id`, in id order; `components(area_path=None,
+    start=None, end=None)` -> {(area_path, local date): {component: int}} of the
+    entities whose bucket time falls in [start, end) (all when None), computed
+    from live data. An entity's (area_path, bucket time) must not change.
+    """
+
+    name: str
+    changes: Callable
+    components: Callable
+
+
+def components_by_area_day(rows, time_field: str, group: tuple[str, ...] = (), **aggregates):
+    """{(area_path, local date): {component: n}} of a queryset, for `KpiSource.components`.
+
+    The day is the city's (settings.TIME_ZONE). With `group`, each value of those
+    fields makes its own component, "<aggregate>.<value>" (a distribution or a
+    histogram). Zero components are left out: absent means 0.
+    """
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db.models.functions import TruncDate
+
+    day = TruncDate(time_field, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    out: dict = {}
+    grouped = (rows.annotate(_day=day).values("area_path", "_day", *group)
+               .annotate(**{f"_k_{name}": agg for name, agg in aggregates.items()}).order_by())
+    for row in grouped:
+        cell = out.setdefault((row["area_path"], row["_day"]), Counter())
+        suffix = "".join(f".{row[g]}" for g in group)
+        for name in aggregates:
+            if row[f"_k_{name}"]:
+                cell[name + suffix] += int(row[f"_k_{name}"])
+    return out
+
+
 class ZhiliAppConfig(AppConfig):
     """Base for every Zhili app. Leave out what the app does not add."""
 
@@ -84,6 +149,9 @@ class ZhiliAppConfig(AppConfig):
     api_router: tuple[str, str] | None = None
     demo_steps: tuple[DemoStep, ...] = ()
     map_layers: tuple[MapLayer, ...] = ()
+    #: dotted paths of a list of Kpi and of KpiSource, e.g. "zhili.governance.kpis.KPIS"
+    kpis: str | None = None
+    kpi_sources: str | None = None
 
     # Django picks the one AppConfig subclass an apps.py defines or imports; this
     # base, imported there too, must not count (`default`), its subclasses must.
@@ -107,6 +175,8 @@ class Registry:
     api_routers: tuple[tuple[str, str], ...]
     demo_steps: tuple[DemoStep, ...]
     map_layers: tuple[MapLayer, ...]
+    kpis: tuple[str, ...] = field(default=())
+    kpi_sources: tuple[str, ...] = field(default=())
     problems: tuple[str, ...] = field(default=())
 
 
@@ -145,6 +215,8 @@ def registry() -> Registry:
         api_routers=tuple(c.api_router for c in configs if c.api_router),
         demo_steps=_ordered_steps([s for c in configs for s in c.demo_steps], problems),
         map_layers=layers,
+        kpis=tuple(c.kpis for c in configs if c.kpis),
+        kpi_sources=tuple(c.kpi_sources for c in configs if c.kpi_sources),
         problems=tuple(problems),
     )
 

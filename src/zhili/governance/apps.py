@@ -40,6 +40,8 @@ class GovernanceConfig(ZhiliAppConfig):
     urls = (UrlMount("governance/", "zhili.governance.urls"),
             UrlMount("open311/v2/", "zhili.governance.open311.urls"))
     api_router = ("/governance", "zhili.governance.api.router")
+    kpis = "zhili.governance.kpis.KPIS"
+    kpi_sources = "zhili.governance.kpis.SOURCES"
     demo_steps = (DemoStep("governance", "zhili.governance.demo.seed", after=("accounts", "registry")),)
 
     def ready(self):

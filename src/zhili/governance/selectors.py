@@ -321,3 +321,31 @@ __all__ = [
     "case_tasks", "photo_get_for", "my_tasks", "department_inbox", "task_get_for", "overdue_list",
     "dispute_list", "dispute_get_for", "dispute_detail", "case_actions",
 ]
+
+
+# Roll-up reads for the supervision app's worker (zhili.governance.kpis): the
+# system's own aggregation, not an actor's page, so not scoped; what it yields
+# are sums per area and day, which supervision scopes when it shows them.
+
+def cases_for_rollup(*, area_path: str | None = None, start: datetime | None = None,
+                     end: datetime | None = None) -> QuerySet:
+    """Cases whose grid path is `area_path` (all when None), created in [start, end)."""
+    rows = Case.objects.all()
+    if area_path is not None:
+        rows = rows.filter(area_path=area_path)
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lt=end)
+    return rows.order_by()
+
+
+def case_reopened_q() -> Exists:
+    """True for a case that was ever reopened (an annotation on cases)."""
+    return Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind="reopened"))
+
+
+def case_changes(*, after_id: int, limit: int) -> list[tuple[int, str, datetime]]:
+    """(event id, case area path, case created_at) of case events after `after_id`."""
+    return list(CaseEvent.objects.filter(id__gt=after_id).order_by("id")
+                .values_list("id", "case__area_path", "case__created_at")[:limit])

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from zhili.accounts.roles import OPERATOR_ROLES, STAFF_ROLES, Role
+from zhili.accounts.roles import OPERATOR_ROLES, Role
 from zhili.core.plugins import NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
 
 
@@ -9,19 +9,28 @@ class SupervisionConfig(ZhiliAppConfig):
     label = "supervision"
     verbose_name = "Supervision: figures, reports, problem lists"
 
-    # view_supervision: the area's reports and problem lists; manage_problems: raise,
-    # verify, return and close problems; manage_reports: regenerate reports, own a series.
+    # view_supervision: KPIs, dashboard, rankings, reports and problem lists of the area;
+    # manage_problems: open, move and verify problem items; manage_reports: schedule,
+    # regenerate reports; manage_assessments: edit scoring rules.
     permissions = {
-        "supervision.view_supervision": _("See the area's supervision reports and problem lists"),
-        "supervision.manage_problems": _("Raise, verify, return and close problems"),
-        "supervision.manage_reports": _("Regenerate reports and own a report series"),
+        "supervision.view_supervision": _("See the area's KPIs, rankings, reports and problems"),
+        "supervision.manage_problems": _("Open, rectify and verify problem list items"),
+        "supervision.manage_reports": _("Schedule and regenerate reports"),
+        "supervision.manage_assessments": _("Edit the scoring rules of assessments"),
     }
+    # Operators and officials read; operators work the problem lists; reports are run
+    # from street level up; the scoring rules are the city's. Department officers read
+    # too: a problem owned by their department is theirs to put right.
     grants = merge_grants(
-        grant(STAFF_ROLES - {Role.GRID_WORKER, Role.GRID_LEADER}, {"supervision.view_supervision"}),
+        grant(OPERATOR_ROLES | {Role.GRID_LEADER, Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN,
+                                Role.DEPARTMENT_OFFICER},
+              {"supervision.view_supervision"}),
         grant(OPERATOR_ROLES | {Role.CITY_ADMIN}, {"supervision.manage_problems"}),
-        grant(OPERATOR_ROLES - {Role.COMMUNITY_STAFF} | {Role.CITY_ADMIN},
-              {"supervision.manage_reports"}),
+        grant({Role.STREET_OPERATOR, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
+               Role.CITY_ADMIN}, {"supervision.manage_reports"}),
+        grant({Role.CITY_OPERATOR, Role.CITY_ADMIN}, {"supervision.manage_assessments"}),
     )
+    kpis = "zhili.supervision.kpis.KPIS"
     nav_items = (
         NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=60),
         NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=61),

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from zhili.supervision import kpi_source
 from zhili.supervision import periods as P
-from zhili.supervision.kpi_source import kpi_figure
 from zhili.supervision.models import Problem, ProblemRule
 from zhili.supervision.models.problems import OPEN_PROBLEM_STATUSES
 
@@ -38,7 +38,7 @@ def rule_evaluate(rule: ProblemRule, *, areas, today=None, now=None) -> list[Pro
     for area in areas:
         if area.pk in open_areas:
             continue
-        values = [kpi_figure(rule.kpi, area, rule.period, s) for s in reversed(starts)]
+        values = kpi_source.kpi_figures(rule.kpi, area, rule.period, list(reversed(starts)))
         if breached(rule, values):
             problem = problem_raise_for_breach(rule=rule, area=area, period_start=latest,
                                                values=values, now=now)

@@ -51,8 +51,9 @@ class Report:
             "figures": [], "charts": [], "tables": [], "notes": [],
         }
 
-    def figure(self, label, value, unit: str = "count"):
-        self.data["figures"].append({"label": both(label), "value": value, "unit": unit})
+    def figure(self, label, value, unit: str = "count", reason: dict | None = None):
+        self.data["figures"].append({"label": both(label), "value": value, "unit": unit,
+                                     "reason": reason})
 
     def chart(self, label, bars: list[tuple[dict, float]], unit: str = "count"):
         self.data["charts"].append({"label": both(label), "unit": unit,
@@ -92,14 +93,24 @@ def _status_bars(figures) -> list:
             if figures["by_status"].get(value, 0)]
 
 
-def _case_headline(r: Report, f: dict):
-    r.figure(_("Cases reported"), f["total"])
-    r.figure(_("Still open"), f["open"])
-    r.figure(_("Accepted on time"), f["on_time_rate"]["accept"], "share")
-    r.figure(_("Resolved on time"), f["on_time_rate"]["resolve"], "share")
-    r.figure(_("Median handling time"), f["median_handling_minutes"], "minutes")
-    r.figure(_("Escalated above the grid"), f["escalated"])
-    r.figure(_("Average satisfaction (1–5)"), f["satisfaction"]["average"], "score")
+UNITS = {"share": "share", "minutes": "minutes", "rating": "score"}
+CASE_HEADLINE = ["governance.cases", "governance.open_cases", "governance.on_time_accept",
+                 "governance.on_time_resolve", "governance.median_handling",
+                 "governance.resolved_street_or_below", "governance.escalated",
+                 "governance.satisfaction", "governance.reopen_rate"]
+
+
+def kpi_figures(r: Report, codes: list[str], area, cadence: str, start: date) -> dict:
+    """The KPIs as the report's figures (from the registry's roll-ups); {code: value}."""
+    from zhili.supervision.selectors import kpi_values
+
+    values = kpi_values(codes, area, cadence, start)
+    for code in codes:
+        v = values[code]
+        r.figure(v.kpi.name, v.value, UNITS.get(v.kpi.unit, "count"),
+                 reason=None if v.value is not None else
+                 (both(v.kpi.empty) if v.kpi.empty else both((v.reason, v.reason))))
+    return {code: values[code].value for code in codes}
 
 
 def grid_weekly(area, cadence, start) -> dict:
@@ -108,7 +119,7 @@ def grid_weekly(area, cadence, start) -> dict:
     if not f["total"]:
         r.nothing(_("No cases were reported in this area in this period."))
         return r.data
-    _case_headline(r, f)
+    kpi_figures(r, CASE_HEADLINE, area, cadence, start)
     r.chart(_("Cases by status"), _status_bars(f))
     r.table(_("Cases by area"), [_("Area"), _("Code"), _("Cases")],
             [[row["name"], row["code"], row["count"]] for row in f["by_area"]])
@@ -126,9 +137,9 @@ def dispute_monthly(area, cadence, start) -> dict:
     if not d["total"]:
         r.nothing(_("No disputes were recorded in this area in this period."))
         return r.data
-    r.figure(_("Disputes recorded"), d["total"])
+    kpi_figures(r, ["governance.disputes", "governance.disputes_street_or_below"], area,
+                cadence, start)
     r.figure(_("Disputes resolved"), d["resolved"])
-    r.figure(_("Resolved at street level or below"), d["share_street_or_below"], "share")
     r.chart(_("Where disputes were resolved"),
             [(both(label), d["by_level"].get(value, 0)) for value, label in
              ResolutionLevel.choices])
@@ -204,6 +215,7 @@ def rescue_readiness(area, cadence, start) -> dict:
     if not points:
         r.nothing(_("No risk points or rescue resources are recorded in this area."))
         return r.data
+    kpi_figures(r, ["supervision.rescue_coverage"], area, cadence, start)
     by_level: dict[int, int] = {}
     for p in points:
         by_level[p["properties"]["risk_level"]] = by_level.get(p["properties"]["risk_level"], 0) + 1
@@ -212,8 +224,8 @@ def rescue_readiness(area, cadence, start) -> dict:
              sum(1 for p in points if p["properties"]["warning_level"]))
     r.chart(_("Risk points by risk level"), [(both((str(k), str(k))), v)
                                              for k, v in sorted(by_level.items())])
-    r.note(_("Rescue-circle coverage is not yet computed by the platform: this report lists "
-             "what must be covered."))
+    r.note(_("Rescue-circle coverage comes from the emergency app once it computes it; until "
+             "then this report lists what must be covered."))
     return r.data
 
 
@@ -247,30 +259,32 @@ def department_performance(area, cadence, start) -> dict:
 
 
 def street_ranking(area, cadence, start) -> dict:
+    from zhili.supervision.selectors import kpi_by_area
+
     r = Report("street_ranking", area, cadence, start)
-    rows = []
-    for street in _children(area):
-        f = _cases(street, cadence, start)
-        if f["total"]:
-            rows.append((street, f))
+    streets = {s.path: s for s in _children(area)}
+    paths = list(streets)
+    cases = kpi_by_area("governance.cases", paths, cadence, start)
+    on_time = kpi_by_area("governance.on_time_resolve", paths, cadence, start)
+    rating = kpi_by_area("governance.satisfaction", paths, cadence, start)
+    rows = [p for p in paths if cases[p].value]
     if not rows:
         r.nothing(_("No cases were reported in this area's streets in this period."))
         return r.data
 
-    def key(item):
-        rate = item[1]["on_time_rate"]["resolve"]
-        sat = item[1]["satisfaction"]["average"]
-        return (-(rate if rate is not None else -1), -(sat or 0), item[0].code)
+    def key(path):
+        rate, sat = on_time[path].value, rating[path].value
+        return (-(rate if rate is not None else -1), -(sat or 0), path)
 
     rows.sort(key=key)
     r.figure(_("Streets ranked"), len(rows))
     r.chart(_("Resolved on time, by street"),
-            [(area_name(s), f["on_time_rate"]["resolve"] or 0) for s, f in rows[:15]], "share")
+            [(area_name(streets[p]), on_time[p].value or 0) for p in rows[:15]], "share")
     r.table(_("Ranking"), [_("Rank"), _("Street"), _("Cases"), _("Resolved on time"),
                            _("Satisfaction")],
-            [[i + 1, s.name, f["total"], f["on_time_rate"]["resolve"],
-              f["satisfaction"]["average"]] for i, (s, f) in enumerate(rows)])
-    r.note(_("Ranked by the share resolved on time, then by satisfaction."))
+            [[i + 1, streets[p].name, cases[p].value, on_time[p].value, rating[p].value]
+             for i, p in enumerate(rows)])
+    r.note(_("Ranked by the share resolved on time, then by satisfaction (KPI roll-ups)."))
     return r.data
 
 
@@ -280,9 +294,8 @@ def city_overview(area, cadence, start) -> dict:
     if not f["total"]:
         r.nothing(_("No cases were reported in the city in this period."))
         return r.data
-    _case_headline(r, f)
-    r.figure(_("Disputes resolved at street level or below"),
-             f["disputes"]["share_street_or_below"], "share")
+    kpi_figures(r, CASE_HEADLINE + ["governance.disputes_street_or_below"], area, cadence,
+                start)
     r.chart(_("Cases by district"), [(both((a["name"], a["name"])), a["count"])
                                      for a in f["by_area"][:15]])
     r.table(_("Cases by district"), [_("Area"), _("Code"), _("Cases")],

@@ -30,9 +30,9 @@ def _pick(label, key: str) -> str:
     return "" if label is None else str(label)
 
 
-def value_text(value, unit: str) -> str:
+def value_text(value, unit: str, reason: str = "") -> str:
     if value is None:
-        return _("— (nothing to measure)")
+        return _("— (%(why)s)") % {"why": reason or _("nothing to measure")}
     if unit == "share":
         return f"{value * 100:.1f}%"
     if unit == "minutes":
@@ -58,7 +58,8 @@ def present(data: dict, language: str) -> dict:
             "area": _pick(data["area"]["name"], key), "area_code": data["area"]["code"],
             "start": data["period"]["start"], "end": data["period"]["end"],
             "empty": data.get("empty"), "empty_reason": _pick(data.get("empty_reason"), key),
-            "figures": [{"label": _pick(f["label"], key), "value": value_text(f["value"], f["unit"])}
+            "figures": [{"label": _pick(f["label"], key),
+                         "value": value_text(f["value"], f["unit"], _pick(f.get("reason"), key))}
                         for f in data.get("figures", [])],
             "charts": [{"label": _pick(c["label"], key),
                         "svg": mark_safe(bars_svg([(_pick(n, key), v) for n, v in c["bars"]],  # noqa: S308 (escaped in bars_svg)

@@ -106,12 +106,13 @@ def test_filters(problem, street_operator):
 
 
 def test_one_problem_per_breach(street, monkeypatch):
+    from zhili.supervision import kpi_source
     from zhili.supervision.problems import rules
 
     rule = ProblemRule.objects.create(code="on-time-90", name="按时办结率低于90%",
                                       list_type="grid_weekly", kpi="governance.on_time_resolve",
                                       threshold=0.9, periods=2)
-    monkeypatch.setattr(rules, "kpi_figure", lambda code, area, cadence, start: 0.8)
+    monkeypatch.setattr(kpi_source, "kpi_figures", lambda code, area, cadence, starts: [0.8] * 2)
     first = rules.rule_evaluate(rule, areas=[street])
     again = rules.rule_evaluate(rule, areas=[street])
     assert len(first) == 1 and again == []
@@ -120,14 +121,24 @@ def test_one_problem_per_breach(street, monkeypatch):
     assert rules.rule_evaluate(rule, areas=[street]) == []
     assert Problem.objects.filter(rule=rule).count() == 1
     # A period not in breach raises nothing.
-    monkeypatch.setattr(rules, "kpi_figure", lambda code, area, cadence, start: 0.95)
+    monkeypatch.setattr(kpi_source, "kpi_figures", lambda code, area, cadence, starts: [0.8, 0.95])
     Problem.objects.all().delete()
     assert rules.rule_evaluate(rule, areas=[street]) == []
 
 
-def test_rule_reads_real_figures(street):
-    """The rule's KPI is computed from the street's cases (no monkeypatching)."""
-    from zhili.supervision.kpi_source import kpi_figure
+def test_rule_reads_the_rolled_up_kpi(street):
+    """The rule's KPI comes from the roll-ups of the street's cases (nothing staged)."""
+    from zhili.supervision import periods as P
+    from zhili.supervision.kpi_source import kpi_figures
+    from zhili.supervision.problems import rules
+    from zhili.supervision.rollups import rebuild
 
-    value = kpi_figure("governance.cases", street, "week", date.today())
-    assert value is not None and value >= 0
+    rebuild()
+    starts = [P.previous("week", P.last_complete("week")), P.last_complete("week")]
+    values = kpi_figures("governance.cases", street, "week", starts)
+    assert len(values) == 2 and all(v is not None and v >= 0 for v in values)
+    # "More than -1 cases two weeks running": always breached, so one problem.
+    rule = ProblemRule.objects.create(code="any-cases", name="any", list_type="grid_weekly",
+                                      kpi="governance.cases", comparison="above",
+                                      threshold=-1, periods=2)
+    assert len(rules.rule_evaluate(rule, areas=[street])) == 1

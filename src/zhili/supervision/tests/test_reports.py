@@ -17,6 +17,14 @@ from zhili.supervision.reports.pipeline import report_generate, runs_stale_fail,
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def rolled_up(db):
+    """The KPI roll-ups of the seeded city, as the worker keeps them."""
+    from zhili.supervision.rollups import rebuild
+
+    rebuild()
+
+
 def pdf_text(name: str) -> str:
     from pypdf import PdfReader
 

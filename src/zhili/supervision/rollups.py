@@ -1,0 +1,180 @@
+"""Roll-ups: the KPI components of every source, per area and local day, kept up
+to date from the apps' events and never recomputed on a page view.
+
+A change to an entity (a case event, say) marks its bucket: its own area and
+the local day of its bucket time. Refreshing a bucket recomputes that bucket's
+components from live data (a few rows), compares them with the bucket's `own`
+cells, and adds the difference to the subtree cells of the area and each of its
+ancestors. Components are counts and sums, so the result equals a full
+recomputation (`rebuild`), which the property test checks.
+
+One poller per source at a time: the poller locks the source's cursor row
+(FOR UPDATE SKIP LOCKED), so a second worker skips it rather than counting a
+difference twice. Event ids are taken in order; a gap (an event whose
+transaction has not committed yet, or was rolled back) is waited for
+GAP_WAIT, then skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from zhili.supervision.kpis import sources
+from zhili.supervision.models import RollupCell, RollupCursor
+from zhili.supervision.periods import city_zone, day_bounds
+
+logger = logging.getLogger("zhili.supervision")
+
+BATCH = 2000
+GAP_WAIT = timedelta(seconds=30)
+
+
+def ancestor_paths(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _add(source: str, area_path: str, own: bool, day: date, delta: dict[str, int]) -> None:
+    """Add `delta` to cells (created at 0 when missing): one statement per call."""
+    if not delta:
+        return
+    table = RollupCell._meta.db_table
+    rows = [(source, area_path, own, day.isoformat(), comp, n) for comp, n in delta.items()]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    sql = (f"INSERT INTO {table} (source, area_path, own, day, component, value) "
+           f"VALUES {values} ON CONFLICT (area_path, source, own, day, component) "
+           f"DO UPDATE SET value = {table}.value + excluded.value")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [v for row in rows for v in row])
+
+
+def apply_delta(source: str, area_path: str, day: date, delta: dict[str, int]) -> None:
+    _add(source, area_path, True, day, delta)
+    for path in ancestor_paths(area_path):
+        _add(source, path, False, day, delta)
+
+
+def refresh_bucket(source_name: str, area_path: str, day: date) -> int:
+    """Bring one bucket in line with live data; the number of components changed."""
+    source = sources()[source_name]
+    start, end = day_bounds(day)
+    fresh = source.components(area_path=area_path, start=start, end=end).get((area_path, day), {})
+    old = dict(RollupCell.objects.filter(source=source_name, area_path=area_path, own=True,
+                                         day=day).values_list("component", "value"))
+    delta = {k: fresh.get(k, 0) - old.get(k, 0) for k in set(fresh) | set(old)}
+    delta = {k: v for k, v in delta.items() if v}
+    apply_delta(source_name, area_path, day, delta)
+    return len(delta)
+
+
+def _contiguous(cursor: RollupCursor, ids: list[int], now) -> int:
+    """How many of `ids` (sorted) to take now, and the cursor's gap state."""
+    expected = cursor.last_id + 1
+    for i, event_id in enumerate(ids):
+        if event_id != expected:
+            if cursor.last_id == 0 and i == 0:
+                break  # the first run starts wherever the table starts
+            if cursor.gap_since is None:
+                cursor.gap_since = now
+                return i
+            if now - cursor.gap_since < GAP_WAIT:
+                return i
+            cursor.gap_since = None  # waited long enough: the id will not come
+        expected = event_id + 1
+    else:
+        cursor.gap_since = None
+    return len(ids)
+
+
+def poll_source(source_name: str, limit: int = BATCH) -> int:
+    """Roll up the events after the cursor; the number of events taken."""
+    source = sources()[source_name]
+    zone = city_zone()
+    with transaction.atomic():
+        RollupCursor.objects.get_or_create(source=source_name)
+        cursor = (RollupCursor.objects.select_for_update(skip_locked=True)
+                  .filter(source=source_name).first())
+        if cursor is None:
+            return 0  # another worker has it
+        changes = source.changes(cursor.last_id, limit)
+        if not changes:
+            return 0
+        now = timezone.now()
+        take = _contiguous(cursor, [c[0] for c in changes], now)
+        changes = changes[:take]
+        buckets = {(path, at.astimezone(zone).date()) for _, path, at in changes}
+        for path, day in sorted(buckets):
+            refresh_bucket(source_name, path, day)
+        if changes:
+            cursor.last_id = changes[-1][0]
+        cursor.updated_at = now
+        cursor.save()
+        return len(changes)
+
+
+def poll_all() -> int:
+    return sum(poll_source(name) for name in sources())
+
+
+def rebuild(source_names=None) -> dict[str, int]:
+    """Recompute the roll-ups of `source_names` (all) from scratch; cells written."""
+    written = {}
+    for name in source_names or list(sources()):
+        source = sources()[name]
+        with transaction.atomic():
+            # Hold the cursor so no poller adds to what is being rebuilt.
+            RollupCursor.objects.get_or_create(source=name)
+            cursor = RollupCursor.objects.select_for_update().get(source=name)
+            high = _last_event_id(source, cursor.last_id)  # before reading: see below
+            RollupCell.objects.filter(source=name).delete()
+            totals = full_components(name)
+            cells = [RollupCell(source=name, area_path=path, own=own, day=day, component=comp,
+                                value=n)
+                     for (path, own, day), comps in totals.items() for comp, n in comps.items()
+                     if n]
+            RollupCell.objects.bulk_create(cells, batch_size=5000)
+            # Events after `high` may already be counted; refreshing their buckets
+            # again is harmless (a refresh compares with live data).
+            cursor.last_id = high
+            cursor.gap_since = None
+            cursor.updated_at = timezone.now()
+            cursor.save()
+            written[name] = len(cells)
+    return written
+
+
+def _last_event_id(source, after: int) -> int:
+    """The highest event id the source has now (paging through `changes`)."""
+    high = after
+    while True:
+        page = source.changes(high, 50000)
+        if not page:
+            return high
+        high = page[-1][0]
+
+
+def full_components(source_name: str) -> dict[tuple[str, bool, date], Counter]:
+    """{(area path, own, day): components} of a source from live data, every area."""
+    source = sources()[source_name]
+    totals: dict[tuple[str, bool, date], Counter] = {}
+    for (path, day), comps in source.components().items():
+        totals.setdefault((path, True, day), Counter()).update(comps)
+        for ancestor in ancestor_paths(path):
+            totals.setdefault((ancestor, False, day), Counter()).update(comps)
+    return totals
+
+
+def stored_components(source_name: str) -> dict[tuple[str, bool, date], Counter]:
+    """The same from the roll-up tables (zeros left out), to compare with `full_components`."""
+    out: dict[tuple[str, bool, date], Counter] = {}
+    for path, own, day, comp, n in (RollupCell.objects.filter(source=source_name)
+                                    .exclude(value=0)
+                                    .values_list("area_path", "own", "day", "component",
+                                                 "value")):
+        out.setdefault((path, own, day), Counter())[comp] = n
+    return out
