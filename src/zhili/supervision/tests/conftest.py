@@ -17,3 +17,10 @@ def problem(street, street_operator):
 @pytest.fixture
 def english(settings):
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Report files and evidence go to the test's own directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
