@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import OPERATOR_ROLES, Role
-from zhili.core.plugins import NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import DemoStep, NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
 
 
 class SupervisionConfig(ZhiliAppConfig):
@@ -35,4 +35,6 @@ class SupervisionConfig(ZhiliAppConfig):
         NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=60),
         NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=61),
     )
+    demo_steps = (DemoStep("supervision-rules", "zhili.supervision.demo.seed",
+                           after=("governance",)),)
     urls = (UrlMount("supervision/", "zhili.supervision.urls"),)

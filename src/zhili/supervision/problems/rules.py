@@ -9,12 +9,16 @@ raised for the same continuing breach.
 
 from __future__ import annotations
 
+import logging
+
 from django.utils import timezone
 
 from zhili.supervision import kpi_source
 from zhili.supervision import periods as P
 from zhili.supervision.models import Problem, ProblemRule
 from zhili.supervision.models.problems import OPEN_PROBLEM_STATUSES
+
+logger = logging.getLogger("zhili.supervision")
 
 
 def breached(rule: ProblemRule, values: list) -> bool:
@@ -49,9 +53,14 @@ def rule_evaluate(rule: ProblemRule, *, areas, today=None, now=None) -> list[Pro
 
 def rules_evaluate(*, today=None, now=None) -> int:
     from zhili.supervision.areas import areas_at_level
+    from zhili.supervision.kpis import kpi_problem
 
     raised = 0
     for rule in ProblemRule.objects.filter(active=True):
+        problem = kpi_problem(rule.kpi, scalar=True)
+        if problem:  # one bad rule must not stop the others
+            logger.error("problem rule %s skipped: %s", rule.code, problem)
+            continue
         raised += len(rule_evaluate(rule, areas=areas_at_level(rule.area_level), today=today,
                                     now=now))
     return raised

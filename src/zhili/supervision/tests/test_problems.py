@@ -142,3 +142,19 @@ def test_rule_reads_the_rolled_up_kpi(street):
                                       kpi="governance.cases", comparison="above",
                                       threshold=-1, periods=2)
     assert len(rules.rule_evaluate(rule, areas=[street])) == 1
+
+
+def test_the_sweep_skips_a_rule_on_an_unknown_kpi(street, monkeypatch):
+    from zhili.supervision import kpi_source
+    from zhili.supervision.problems import rules
+
+    ProblemRule.objects.update(active=False)  # the demo's rules
+    ProblemRule.objects.create(code="bad", name="bad", list_type="grid_weekly",
+                               kpi="governance.nope", threshold=1, area_level="street")
+    ProblemRule.objects.create(code="good", name="good", list_type="grid_weekly",
+                               kpi="governance.on_time_resolve", threshold=0.9,
+                               area_level="street")
+    monkeypatch.setattr(kpi_source, "kpi_figures", lambda code, area, cadence, starts: [0.5] * 2)
+    monkeypatch.setattr("zhili.supervision.areas.areas_at_level", lambda level: [street])
+    assert rules.rules_evaluate() == 1
+    assert Problem.objects.get().rule.code == "good"
