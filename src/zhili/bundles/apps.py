@@ -28,6 +28,8 @@ class BundlesConfig(ZhiliAppConfig):
     )
     urls = (UrlMount("bundles/", "zhili.bundles.urls"),)
     api_router = ("/bundles", "zhili.bundles.api.router")
+    kpis = "zhili.bundles.kpis.KPIS"
+    kpi_sources = "zhili.bundles.kpis.SOURCES"
     demo_steps = (DemoStep("bundles", "zhili.bundles.demo.seed",
                            after=("accounts", "registry", "governance"),
                            logins="zhili.bundles.demo.logins"),)

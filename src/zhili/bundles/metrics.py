@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from zhili.bundles.models import Application, Attachment, Bundle, Task
+from zhili.bundles.models import Bundle, Task
 from zhili.bundles.plan import plan_load
 
 
@@ -78,23 +78,23 @@ def catalogue_metrics() -> dict:
 
 
 def observed_metrics() -> dict:
-    """From real applications: materials actually uploaded, durations of completed ones."""
-    apps = Application.objects.aggregate(
-        total=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
-    uploads = Attachment.objects.filter(application__isnull=False, certificate__isnull=True).count()
-    reused = Attachment.objects.filter(application__isnull=False, certificate__isnull=False).count()
-    tasks = Task.objects.aggregate(total=Count("id"),
-                                   online=Count("id", filter=Q(matter__online=True)),
-                                   approved=Count("id", filter=Q(status="approved")),
+    """From real applications: materials actually uploaded, durations of completed ones.
+
+    The components and formulas are bundles/kpis.py's, which the supervision app
+    rolls up per area and day; here summed over every application.
+    """
+    from zhili.bundles import kpis
+
+    c = kpis.aggregate()
+    tasks = Task.objects.aggregate(approved=Count("id", filter=Q(status="approved")),
                                    rejected=Count("id", filter=Q(status="rejected")))
-    durations = [(a.completed_at - a.submitted_at).total_seconds() / 86400
-                 for a in Application.objects.filter(completed_at__isnull=False)
-                 .only("submitted_at", "completed_at")[:10000]]
     return {
-        "applications": apps["total"], "completed": apps["completed"],
-        "materials_uploaded": uploads, "materials_reused": reused,
-        "tasks": tasks["total"], "tasks_online_share": round(tasks["online"] / tasks["total"], 3)
-        if tasks["total"] else None,
+        "applications": c.get("applications", 0), "completed": c.get("completed", 0),
+        "materials_uploaded": c.get("materials_uploaded", 0),
+        "materials_reused": c.get("materials_reused", 0),
+        "tasks": c.get("tasks", 0), "tasks_online_share": kpis.online_share(c),
         "approved": tasks["approved"], "rejected": tasks["rejected"],
-        "mean_days_to_complete": round(sum(durations) / len(durations), 2) if durations else None,
+        "mean_days_to_complete": kpis.mean_days_to_complete(c),
+        "materials_saved": kpis.KPIS_BY_CODE["bundles.materials_saved"].value(c),
+        "time_saved": kpis.time_saved(c),
     }

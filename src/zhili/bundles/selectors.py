@@ -227,3 +227,55 @@ def overdue_for_lead(*, actor) -> QuerySet[Task]:
     return (Task.objects.filter(officer_q(actor, "application__bundle__lead_department_id"),
                                 overdue_flagged_at__isnull=False, status__in=OPEN_STATUSES)
             .select_related("matter", "department", "application__bundle").order_by("due_at"))
+
+
+# Roll-up reads for the supervision app's worker (zhili.bundles.kpis): sums per area
+# and day, not an actor's page, so not scoped (supervision scopes what it shows).
+
+def _count(queryset):
+    """The number of rows of a correlated subquery (COUNT as a plain function: no GROUP BY)."""
+    from django.db.models import F, Func, IntegerField, Subquery
+
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT"))
+                    .values("n"), output_field=IntegerField())
+
+
+def applications_for_rollup(*, area_path: str | None = None, start=None, end=None) -> QuerySet:
+    """Applications (own area `area_path`, all when None) submitted in [start, end),
+    each with counts of its tasks and materials: n_tasks, n_online, n_overdue,
+    n_materials_separate (its matters' materials, as if applied for one by one),
+    n_uploaded, n_reused (e-certificates instead of uploads), promised_days."""
+    from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from zhili.bundles.models import Matter
+
+    rows = Application.objects.all()
+    if area_path is not None:
+        rows = rows.filter(area_path=area_path)
+    if start is not None:
+        rows = rows.filter(submitted_at__gte=start)
+    if end is not None:
+        rows = rows.filter(submitted_at__lt=end)
+    tasks = Task.objects.filter(application=OuterRef("pk"))
+    links = Matter.materials.through.objects.filter(
+        matter__in=Task.objects.filter(application=OuterRef(OuterRef("pk"))).values("matter"))
+    attachments = Attachment.objects.filter(application=OuterRef("pk"))
+    promised = Coalesce(Subquery(tasks.order_by().annotate(
+        d=Func(F("matter__promised_days"), function="SUM")).values("d"),
+        output_field=IntegerField()), 0)
+    return rows.order_by().annotate(
+        n_tasks=_count(tasks),
+        n_online=_count(tasks.filter(matter__online=True)),
+        n_overdue=_count(tasks.filter(overdue_flagged_at__isnull=False)),
+        n_materials_separate=_count(links),
+        n_uploaded=_count(attachments.filter(certificate__isnull=True)),
+        n_reused=_count(attachments.filter(certificate__isnull=False)),
+        promised_days=promised,
+    )
+
+
+def application_changes(*, after_id: int, limit: int):
+    """(event id, application area path, submitted_at) of application events after `after_id`."""
+    return list(Event.objects.filter(id__gt=after_id).order_by("id")
+                .values_list("id", "application__area_path", "application__submitted_at")[:limit])

@@ -115,9 +115,11 @@ def components_by_area_day(rows, time_field: str, group: tuple[str, ...] = (), *
 
     The day is the city's (settings.TIME_ZONE). With `group`, each value of those
     fields makes its own component, "<aggregate>.<value>" (a distribution or a
-    histogram). Zero components are left out: absent means 0.
+    histogram). Durations become whole minutes. Zero components are left out:
+    absent means 0.
     """
     from collections import Counter
+    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     from django.conf import settings
@@ -131,8 +133,11 @@ def components_by_area_day(rows, time_field: str, group: tuple[str, ...] = (), *
         cell = out.setdefault((row["area_path"], row["_day"]), Counter())
         suffix = "".join(f".{row[g]}" for g in group)
         for name in aggregates:
-            if row[f"_k_{name}"]:
-                cell[name + suffix] += int(row[f"_k_{name}"])
+            value = row[f"_k_{name}"]
+            if isinstance(value, timedelta):  # a sum of durations counts whole minutes
+                value = value.total_seconds() // 60
+            if value:
+                cell[name + suffix] += int(value)
     return out
 
 

@@ -3,24 +3,20 @@
 Cases by status, board, category and area; the on-time rate of each step;
 the median handling time; where cases were resolved; satisfaction; and the
 share of disputes settled at street level or below (the seed's 98.2%).
-Each is one aggregate query over the actor's visible cases.
+The KPI figures among them (on-time rates, median, satisfaction, levels,
+disputes) are governance/kpis.py's components and formulas applied to the
+actor's visible, filtered cases: the supervision app rolls up the same.
 """
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
 from zhili.geo.models import AreaNode
+from zhili.governance import kpis
 from zhili.governance.access import VIEW
-from zhili.governance.models import (
-    LADDER,
-    OPEN_STATUSES,
-    STREET_OR_BELOW,
-    Dispute,
-    ResolutionLevel,
-    Status,
-)
+from zhili.governance.models import ResolutionLevel, Status
 from zhili.governance.selectors import CaseFilters, area_path, case_list
 
 # Length of the area path down to each depth (codes have fixed widths):
@@ -38,10 +34,6 @@ def _group_depth(rows_scope_paths: tuple[str, ...], area_path: str | None) -> in
     else:
         depth = 1
     return min(depth, len(PATH_LENGTHS) - 1)
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def case_figures(*, actor, filters=None, now=None) -> dict:
@@ -71,67 +63,40 @@ def case_figures(*, actor, filters=None, now=None) -> dict:
     by_area = [{"path": p, "code": names.get(p, ("", ""))[0], "name": names.get(p, ("", ""))[1],
                 "count": n} for p, n in prefixes.items()]
 
-    timing = rows.aggregate(
-        accept_on=Count("id", filter=Q(accept_on_time=True)),
-        accept_all=Count("id", filter=Q(accept_on_time__isnull=False)),
-        arrive_on=Count("id", filter=Q(arrive_on_time=True)),
-        arrive_all=Count("id", filter=Q(arrive_on_time__isnull=False)),
-        resolve_on=Count("id", filter=Q(resolve_on_time=True)),
-        resolve_all=Count("id", filter=Q(resolve_on_time__isnull=False)),
-        rated=Count("id", filter=Q(rating__isnull=False)),
-        rating_avg=Avg("rating"),
-        escalated=Count("id", filter=~Q(highest_level="grid")),
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        fixed=Count("id", filter=Q(status=Status.CLOSED, outcome="fixed")),
-        not_fixed=Count("id", filter=Q(status=Status.CLOSED, outcome="not_fixed")),
-    )
-    # Median handling time: the middle row by handling_minutes (two small queries,
-    # the same on SQLite and PostgreSQL).
-    handled = rows.filter(handling_minutes__isnull=False)
-    n_handled = handled.count()
-    median = None
-    if n_handled:
-        median = handled.order_by("handling_minutes").values_list(
-            "handling_minutes", flat=True)[n_handled // 2]
-    levels = dict(rows.exclude(resolved_level="").values_list("resolved_level")
-                  .annotate(n=Count("id")).values_list("resolved_level", "n"))
+    # The KPI components and formulas of governance/kpis.py: the same figures the
+    # supervision app rolls up, here over the filtered cases.
+    c = kpis.aggregate(rows)
+    outcome = rows.filter(status=Status.CLOSED).aggregate(
+        fixed=Count("id", filter=Q(outcome="fixed")),
+        not_fixed=Count("id", filter=Q(outcome="not_fixed")))
     ratings = dict(rows.filter(rating__isnull=False).values_list("rating")
                    .annotate(n=Count("id")).values_list("rating", "n"))
-
-    disputes = Dispute.objects.filter(case__in=rows.filter(is_dispute=True).values("id"))
-    d = disputes.aggregate(
-        total=Count("id"),
-        resolved=Count("id", filter=~Q(resolution_level="")),
-        low=Count("id", filter=Q(resolution_level__in=STREET_OR_BELOW)),
-    )
-    dispute_levels = dict(disputes.exclude(resolution_level="").values_list("resolution_level")
-                          .annotate(n=Count("id")).values_list("resolution_level", "n"))
     return {
         "total": total,
-        "open": timing["open"],
+        "open": c["open"],
         "by_status": {s: by_status.get(s, 0) for s in Status.values},
         "by_board": by_board,
         "by_category": by_category,
         "by_area": by_area,
         "on_time_rate": {
-            "accept": _rate(timing["accept_on"], timing["accept_all"]),
-            "arrive": _rate(timing["arrive_on"], timing["arrive_all"]),
-            "resolve": _rate(timing["resolve_on"], timing["resolve_all"]),
+            "accept": kpis.ratio(c, "accept_on", "accept_all"),
+            "arrive": kpis.ratio(c, "arrive_on", "arrive_all"),
+            "resolve": kpis.ratio(c, "resolve_on", "resolve_all"),
         },
-        "median_handling_minutes": median,
-        "escalated": timing["escalated"],
-        "resolved_level": {lv: levels.get(lv, 0) for lv in LADDER},
-        "outcome": {"fixed": timing["fixed"], "not_fixed": timing["not_fixed"]},
+        "median_handling_minutes": kpis.median_handling(c),
+        "escalated": c["escalated"],
+        "resolved_level": kpis.case_levels(c),
+        "outcome": outcome,
         "satisfaction": {
-            "rated": timing["rated"],
-            "average": round(timing["rating_avg"], 2) if timing["rating_avg"] is not None else None,
+            "rated": c["rated"],
+            "average": kpis.satisfaction(c),
             "by_rating": {str(r): ratings.get(r, 0) for r in range(1, 6)},
         },
         "disputes": {
-            "total": d["total"],
-            "resolved": d["resolved"],
-            "resolved_at_street_or_below": d["low"],
-            "share_street_or_below": _rate(d["low"], d["resolved"]),
-            "by_level": {lv: dispute_levels.get(lv, 0) for lv in ResolutionLevel.values},
+            "total": c["disputes"],
+            "resolved": c["disputes_resolved"],
+            "resolved_at_street_or_below": c["disputes_low"],
+            "share_street_or_below": kpis.ratio(c, "disputes_low", "disputes_resolved"),
+            "by_level": {lv: c.get(f"dispute_level.{lv}", 0) for lv in ResolutionLevel.values},
         },
     }

@@ -30,11 +30,14 @@ class SupervisionConfig(ZhiliAppConfig):
                Role.CITY_ADMIN}, {"supervision.manage_reports"}),
         grant({Role.CITY_OPERATOR, Role.CITY_ADMIN}, {"supervision.manage_assessments"}),
     )
-    kpis = "zhili.supervision.kpis.KPIS"
     nav_items = (
-        NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=60),
-        NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=61),
+        NavItem(_("Supervision"), "supervision:dashboard", "supervision.view_supervision",
+                order=70),
+        NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=71),
+        NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=72),
     )
-    demo_steps = (DemoStep("supervision-rules", "zhili.supervision.demo.seed",
-                           after=("governance",)),)
     urls = (UrlMount("supervision/", "zhili.supervision.urls"),)
+    api_router = ("/supervision", "zhili.supervision.api.router")
+    kpis = "zhili.supervision.kpis.KPIS"
+    demo_steps = (DemoStep("supervision", "zhili.supervision.demo.seed",
+                           after=("governance", "bundles", "warning")),)

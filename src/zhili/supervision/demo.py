@@ -1,11 +1,22 @@
-"""The demo's problem rules: the seed's "on-time rate below 90% for two weeks" and two
-more of the same shape. Reports need no seeding: the calendar makes them (Monday and
-the first of the month, 08:00), or an operator makes one for a past period from the
-archive page."""
+"""Demo: two scoring rules (streets and districts, monthly) and the roll-ups of the
+demo data, so the dashboard and rankings show figures at once; problem rules on
+KPIs (the seed's "on-time rate below 90% for two weeks" and two more). Reports need
+no seeding: the calendar makes them (Monday and the first of the month, 08:00), or
+an operator makes one for a past period from the archive page."""
 
 from __future__ import annotations
 
-from zhili.supervision.models import ProblemRule
+from zhili.supervision.models import ProblemRule, ScoringRule
+from zhili.supervision.services import rollups_rebuild, scoring_rule_save
+
+WEIGHTS = [
+    {"kpi": "governance.on_time_resolve", "weight": 3, "worst": 0.6, "best": 1.0},
+    {"kpi": "governance.satisfaction", "weight": 2, "worst": 3.0, "best": 5.0},
+    {"kpi": "governance.reopen_rate", "weight": 1, "worst": 0.2, "best": 0.0},
+    {"kpi": "governance.disputes_street_or_below", "weight": 2, "worst": 0.8, "best": 1.0},
+    {"kpi": "warning.ack_rate", "weight": 1, "worst": 0.5, "best": 1.0},
+]
+
 
 RULES = [
     # code, name (zh), name (en), list, KPI, comparison, threshold, period, periods, level
@@ -20,7 +31,15 @@ RULES = [
 ]
 
 
-def seed(*, seed: int, log) -> None:
+def seed(*, seed: int = 1, log=print) -> None:
+    for code, name, name_en, level in (
+            ("street-monthly", "街镇月度考核", "Street monthly assessment", "street"),
+            ("district-monthly", "区县月度考核", "District monthly assessment", "district")):
+        if not ScoringRule.objects.filter(code=code).exists():
+            scoring_rule_save(actor=None, code=code, name=name, name_en=name_en, level=level,
+                              period="month", weights=WEIGHTS)
+    cells = rollups_rebuild(actor=None)
+    log(f"supervision: scoring rules, roll-ups {cells}")
     made = 0
     for code, name, name_en, kind, kpi, cmp, threshold, period, periods, level in RULES:
         _rule, created = ProblemRule.objects.get_or_create(code=code, defaults=dict(

@@ -31,7 +31,14 @@ from zhili.supervision.periods import city_zone, day_bounds
 logger = logging.getLogger("zhili.supervision")
 
 BATCH = 2000
-GAP_WAIT = timedelta(seconds=30)
+GAP_WAIT = timedelta(seconds=30)  # settings.ZHILI_ROLLUP_GAP_WAIT (seconds) overrides
+
+
+def gap_wait() -> timedelta:
+    from django.conf import settings
+
+    seconds = getattr(settings, "ZHILI_ROLLUP_GAP_WAIT", None)
+    return GAP_WAIT if seconds is None else timedelta(seconds=seconds)
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -79,10 +86,10 @@ def _contiguous(cursor: RollupCursor, ids: list[int], now) -> int:
         if event_id != expected:
             if cursor.last_id == 0 and i == 0:
                 break  # the first run starts wherever the table starts
-            if cursor.gap_since is None:
+            if cursor.gap_since is None and gap_wait():
                 cursor.gap_since = now
                 return i
-            if now - cursor.gap_since < GAP_WAIT:
+            if cursor.gap_since is not None and now - cursor.gap_since < gap_wait():
                 return i
             cursor.gap_since = None  # waited long enough: the id will not come
         expected = event_id + 1

@@ -1,4 +1,5 @@
-"""Supervision's jobs: reports on the `long` lane by the city's calendar, sweeps.
+"""Supervision's jobs: the roll-up poller; reports on the `long` lane by the city's
+calendar; sweeps.
 
 Monday 08:00 (city time) makes last week's weekly reports, the first of the
 month at 08:00 last month's monthly ones: one task per series, so several
@@ -7,7 +8,7 @@ month at 08:00 last month's monthly ones: one task per series, so several
 
 from datetime import date, timedelta
 
-from zhili.core.periodic import periodic
+from zhili.core.periodic import periodic, poller
 from zhili.core.queue import task
 
 
@@ -66,3 +67,11 @@ def problem_rules_sweep() -> int:
     from zhili.supervision.problems.rules import rules_evaluate
 
     return rules_evaluate()
+
+
+@poller(lane="default")
+def rollups_poll() -> int:
+    """Roll up the apps' new events (cases, applications, warnings) into the KPI tables."""
+    from zhili.supervision.rollups import poll_all
+
+    return poll_all()

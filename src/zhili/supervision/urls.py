@@ -1,9 +1,13 @@
 from django.urls import path
 
-from zhili.supervision.views import problems, reports
+from zhili.supervision.views import dashboard, problems, reports
 
 app_name = "supervision"
 urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("rankings/", dashboard.rankings, name="rankings"),
+    path("rankings/<slug:rule_code>/", dashboard.rankings, name="ranking"),
+    path("rankings/<slug:rule_code>/<str:area_code>/", dashboard.breakdown, name="breakdown"),
     path("reports/", reports.report_archive, name="reports"),
     path("reports/regenerate/", reports.report_regenerate, name="report_regenerate"),
     path("reports/<int:report_id>/", reports.report_view, name="report"),

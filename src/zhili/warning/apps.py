@@ -31,6 +31,8 @@ class WarningConfig(ZhiliAppConfig):
     nav_items = (NavItem(_("Warnings"), "warning:list", "warning.view_warning", order=40),)
     urls = (UrlMount("warning/", "zhili.warning.urls"), UrlMount("cap/", "zhili.warning.cap.urls"))
     api_router = ("/warning", "zhili.warning.api.router")
+    kpis = "zhili.warning.kpis.KPIS"
+    kpi_sources = "zhili.warning.kpis.SOURCES"
     demo_steps = (DemoStep("warning", "zhili.warning.demo.seed",
                            after=("registry", "governance")),)
     map_layers = (MapLayer("risk-points", _("Risk points and warnings"), "warning:layer_points",

@@ -90,3 +90,37 @@ def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
     if rule is None:
         return []
     return [(k + 1, float(v)) for k, v in enumerate(rule.raise_at) if v is not None]
+
+
+# Roll-up reads for the supervision app's worker (zhili.warning.kpis): sums per area
+# and day, not an actor's page, so not scoped (supervision scopes what it shows).
+
+def warnings_for_rollup(*, area_path: str | None = None, start=None, end=None):
+    """Warnings (own area `area_path`, all when None) raised in [start, end), each with
+    `first_ack` (its first acknowledgement, or None) and `n_escalations`."""
+    from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
+
+    from zhili.warning.models import WarningEvent
+
+    rows = Warning.objects.all()
+    if area_path is not None:
+        rows = rows.filter(area_path=area_path)
+    if start is not None:
+        rows = rows.filter(raised_at__gte=start)
+    if end is not None:
+        rows = rows.filter(raised_at__lt=end)
+    events = WarningEvent.objects.filter(warning=OuterRef("pk")).order_by()
+    first_ack = Subquery(events.filter(kind="acknowledged").values("warning")
+                         .annotate(t=Min("at")).values("t")[:1])
+    escalations = Subquery(events.filter(kind="escalated")
+                           .annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+                           output_field=IntegerField())
+    return rows.order_by().annotate(first_ack=first_ack, n_escalations=escalations)
+
+
+def warning_changes(*, after_id: int, limit: int):
+    """(event id, warning area path, raised_at) of warning events after `after_id`."""
+    from zhili.warning.models import WarningEvent
+
+    return list(WarningEvent.objects.filter(id__gt=after_id).order_by("id")
+                .values_list("id", "warning__area_path", "warning__raised_at")[:limit])

@@ -1,129 +1,112 @@
-"""The archive, a report, its series, and the problem lists as pages: scoped three ways."""
-
-from __future__ import annotations
-
-from datetime import timedelta
+"""The dashboard, rankings and breakdown pages: scoped three ways, both languages."""
 
 import pytest
-from django.utils import timezone
 
-from zhili.supervision import periods as P
-from zhili.supervision.models import Problem
-from zhili.supervision.reports.pipeline import report_generate, series_for
+from zhili.core.errors import PermissionDenied, ValidationFailed
+from zhili.supervision.services import scoring_rule_save
+from zhili.supervision.tests.conftest import DAY, caught_up
 
-pytestmark = pytest.mark.django_db
+MONTH = DAY.date().replace(day=1).isoformat()
 
 
 @pytest.fixture
-def street_report(street):
-    series = series_for("grid_weekly", street)
-    report_generate(series=series, period_start=P.last_complete("week"))
-    return series.reports.get()
+def rule(db):
+    return scoring_rule_save(actor=None, code="test-streets", name="街镇测试",
+                             name_en="Street test", level="street", period="month", weights=[
+                                 {"kpi": "governance.on_time_accept", "weight": 1, "worst": 0,
+                                  "best": 1},
+                                 {"kpi": "governance.satisfaction", "weight": 1, "worst": 1,
+                                  "best": 5}])
 
 
-def test_archive_three_ways(client, street_report, grid_worker, street_operator,
-                            other_street_operator, english):
-    client.force_login(grid_worker)  # no supervision role
-    assert client.get("/supervision/reports/").status_code == 403
-    assert client.get(f"/supervision/reports/{street_report.pk}/").status_code == 403
-    client.force_login(other_street_operator)  # the role, another street
-    page = client.get("/supervision/reports/")
-    assert page.status_code == 200 and f'data-report="{street_report.pk}"' not in page.text
-    for path in ("", "pdf/", "csv/"):
-        assert client.get(f"/supervision/reports/{street_report.pk}/{path}").status_code == 404
-    assert client.get(f"/supervision/reports/series/{street_report.series_id}/").status_code == 404
-    client.force_login(street_operator)  # in scope
-    page = client.get("/supervision/reports/")
-    assert f'data-report="{street_report.pk}"' in page.text
-    view = client.get(f"/supervision/reports/{street_report.pk}/")
-    assert view.status_code == 200 and "Grid governance weekly" in view.text
-    pdf = client.get(f"/supervision/reports/{street_report.pk}/pdf/?lang=en")
-    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
-
-
-def test_archive_filters_refuse_bad_input_with_a_4xx(client, street_operator, english):
+def test_dashboard_shows_the_viewers_area_with_values_and_trends(client, street_operator,
+                                                                  make_case, grid, settings):
+    settings.LANGUAGE_CODE = "en"
+    make_case(grid, DAY, status="accepted", accept_on_time=True)
+    caught_up()
     client.force_login(street_operator)
-    for query in ("kind=nope", "from=yesterday", "area=123"):
-        page = client.get(f"/supervision/reports/?{query}")
-        assert page.status_code == 422, query
-    assert client.get("/supervision/reports/?kind=grid_weekly&page=x").status_code == 200
+    page = client.get("/supervision/", {"period": "month", "start": MONTH})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-kpi="governance.cases"' in html
+    assert "Rescue-circle coverage" in html and "no rescue-circle data" in html
+    assert "<script>" not in html.replace('<script src=', '')
+    assert page.context["node"].code == "500103001000"
+    assert page.context["rows"][0]["value"].value == 1
 
 
-def test_regenerate_from_the_page(client, street, street_operator, other_street_operator,
-                                  english):
-    from django_tasks_db.models import DBTaskResult
-
-    from zhili.supervision.tasks import report_generate_task
-
+def test_dashboard_scope_three_ways(client, street_operator, other_street_operator, resident,
+                                    street):
     client.force_login(street_operator)
-    future = (timezone.localdate() + timedelta(days=40)).isoformat()
-    page = client.post("/supervision/reports/regenerate/",
-                       {"kind": "grid_weekly", "area": street.code, "period_start": future})
-    assert page.status_code == 422 and "has not ended yet" in page.text
-    page = client.post("/supervision/reports/regenerate/",
-                       {"kind": "grid_weekly", "area": street.code, "period_start": "x"})
-    assert page.status_code == 422
-    last_week = P.last_complete("week").isoformat()
-    page = client.post("/supervision/reports/regenerate/",
-                       {"kind": "grid_weekly", "area": street.code, "period_start": last_week})
-    assert page.status_code == 302
-    queued = DBTaskResult.objects.get(task_path=report_generate_task.module_path)
-    assert queued.queue_name == "long"
-    assert report_generate_task.call(*queued.args_kwargs["args"]) == "succeeded"
-    series = series_for("grid_weekly", street)
-    run = series.runs.get()
-    assert (run.trigger, run.requested_by) == ("manual", street_operator)
-    client.force_login(other_street_operator)  # another street: as if it did not exist
-    page = client.post("/supervision/reports/regenerate/",
-                       {"kind": "grid_weekly", "area": street.code, "period_start": last_week})
-    assert page.status_code == 404
-
-
-def test_series_page_shows_runs_and_readers(client, street_report, street_operator, english):
-    client.force_login(street_operator)
-    base = f"/supervision/reports/series/{street_report.series_id}/"
-    assert client.post(base + "subscribe/").status_code == 302
-    page = client.get(base)
-    assert "Unsubscribe" in page.text and "street_op1" in page.text
-    assert "run-succeeded" in page.text
-    assert client.post(base + "own/").status_code == 302
-    street_report.series.refresh_from_db()
-    assert street_report.series.owner == street_operator
-
-
-def test_problem_pages_three_ways_and_the_loop(client, problem, grid_worker, street_operator,
-                                               other_street_operator, district_operator,
-                                               english):
-    url = f"/supervision/problems/{problem.number}/"
-    client.force_login(grid_worker)
-    assert client.get("/supervision/problems/").status_code == 403
+    assert client.get("/supervision/", {"area": street.code}).status_code == 200
     client.force_login(other_street_operator)
-    assert problem.number not in client.get("/supervision/problems/").text
-    assert client.get(url).status_code == 404
-    assert client.post(url + "start/", {"version": 1}).status_code == 404
+    assert client.get("/supervision/", {"area": street.code}).status_code == 404
+    client.force_login(resident)
+    assert client.get("/supervision/").status_code == 403
+    client.logout()
+    assert client.get("/supervision/").status_code == 302
+
+
+def test_bad_period_input_falls_back_not_500(client, street_operator):
     client.force_login(street_operator)
-    assert problem.number in client.get("/supervision/problems/?status=open").text
-    # A wrong transition: refused with 409, nothing changed.
-    page = client.post(url + "verify/", {"version": 1})
-    assert page.status_code == 409 and "does not allow" in page.text
-    assert client.post(url + "start/", {"version": 1}).status_code == 302
-    assert client.post(url + "submit/", {"version": 2, "note": "done"}).status_code == 302
+    for params in ({"period": "year"}, {"start": "2026-13-40"}, {"area": "x" * 300}):
+        assert client.get("/supervision/", params).status_code in (200, 404)
+
+
+def test_rankings_and_breakdown(client, rule, district_operator, other_street_operator,
+                                make_case, grid, other_grid, street, settings):
+    settings.LANGUAGE_CODE = "en"
+    make_case(grid, DAY, status="closed", accept_on_time=True, rating=5)
+    make_case(other_grid, DAY, status="closed", accept_on_time=False, rating=3)
+    caught_up()
     client.force_login(district_operator)
-    assert client.post(url + "return/", {"version": 3, "note": ""}).status_code == 422
-    assert client.post(url + "verify/", {"version": 3}).status_code == 302
-    assert Problem.objects.get(pk=problem.pk).status == "verified"
-    assert client.post(url + "bogus/", {}).status_code == 404
-    detail = client.get(url)
-    assert 'data-kind="verified"' in detail.text
+    page = client.get(f"/supervision/rankings/{rule.code}/", {"start": MONTH})
+    assert page.status_code == 200
+    scored = {row["node"].code: row["score"] for row in page.context["scores"]}
+    assert scored["500103001000"].score == 100.0 and scored["500103001000"].rank == 1
+    assert scored["500103002000"].score == 25.0  # (0 + 50) / 2
+    detail = client.get(f"/supervision/rankings/{rule.code}/{street.code}/", {"start": MONTH})
+    assert detail.status_code == 200 and b"Satisfaction" in detail.content
+    client.force_login(other_street_operator)
+    page = client.get(f"/supervision/rankings/{rule.code}/", {"start": MONTH})
+    assert [row["node"].code for row in page.context["scores"]] == ["500103002000"]
+    assert client.get(f"/supervision/rankings/{rule.code}/{street.code}/").status_code == 404
+    assert client.get("/supervision/rankings/no-such-rule/").status_code == 404
 
 
-def test_raise_a_problem_from_the_page(client, street, street_operator, english):
-    client.force_login(street_operator)
-    page = client.post("/supervision/problems/raise/", {
-        "list_type": "grid_weekly", "title": "", "area": street.code, "deadline": "2030-01-01"})
-    assert page.status_code == 422 and not Problem.objects.exists()
-    page = client.post("/supervision/problems/raise/", {
-        "list_type": "grid_weekly", "title": "路灯不亮", "area": street.code,
-        "deadline": "2030-01-01"})
-    assert page.status_code == 302
-    assert Problem.objects.get().title == "路灯不亮"
+def test_a_rule_naming_an_unknown_kpi_is_refused(db, city_admin, street_operator):
+    with pytest.raises(ValidationFailed) as refused:
+        scoring_rule_save(actor=city_admin, code="bad", name="坏", name_en="Bad", level="street",
+                          weights=[{"kpi": "governance.no_such", "weight": 1, "worst": 0,
+                                    "best": 1}])
+    assert refused.value.errors[0].field == "weights[0].kpi"
+    with pytest.raises(ValidationFailed):
+        scoring_rule_save(actor=city_admin, code="bad", name="坏", name_en="Bad", level="street",
+                          weights=[{"kpi": "governance.dispute_levels", "weight": 1,
+                                    "worst": 0, "best": 1}])
+    with pytest.raises(PermissionDenied):
+        scoring_rule_save(actor=street_operator, code="x", name="x", name_en="x",
+                          level="street", weights=[{"kpi": "governance.cases", "weight": 1,
+                                                    "worst": 0, "best": 1}])
+    from zhili.supervision.models import ScoringRule
+
+    assert not ScoringRule.objects.filter(code__in=["bad", "x"]).exists()
+
+
+def test_the_admin_form_refuses_an_unknown_kpi(client, city_admin, settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(city_admin)
+    response = client.post("/admin/supervision/scoringrule/add/", {
+        "code": "adm", "name": "甲", "name_en": "A", "level": "street", "period": "month",
+        "active": "on",
+        "weights_json": '[{"kpi": "nope.kpi", "weight": 1, "worst": 0, "best": 1}]'})
+    assert response.status_code == 200
+    assert b"unknown KPI nope.kpi" in response.content
+    response = client.post("/admin/supervision/scoringrule/add/", {
+        "code": "adm", "name": "甲", "name_en": "A", "level": "street", "period": "month",
+        "active": "on",
+        "weights_json": '[{"kpi": "governance.cases", "weight": 1, "worst": 0, "best": 9}]'})
+    assert response.status_code == 302
+    from zhili.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="supervision.scoring_rule_save").exists()

@@ -131,9 +131,7 @@ def test_rule_reads_the_rolled_up_kpi(street):
     from zhili.supervision import periods as P
     from zhili.supervision.kpi_source import kpi_figures
     from zhili.supervision.problems import rules
-    from zhili.supervision.rollups import rebuild
 
-    rebuild()
     starts = [P.previous("week", P.last_complete("week")), P.last_complete("week")]
     values = kpi_figures("governance.cases", street, "week", starts)
     assert len(values) == 2 and all(v is not None and v >= 0 for v in values)

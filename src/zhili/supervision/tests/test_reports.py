@@ -16,13 +16,7 @@ from zhili.supervision.reports.pipeline import report_generate, runs_stale_fail,
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def rolled_up(db):
-    """The KPI roll-ups of the seeded city, as the worker keeps them."""
-    from zhili.supervision.rollups import rebuild
-
-    rebuild()
+# The KPI roll-ups of the seeded city are built by the demo step (as the worker keeps them).
 
 
 def pdf_text(name: str) -> str:
