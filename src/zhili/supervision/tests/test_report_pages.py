@@ -39,6 +39,8 @@ def test_archive_three_ways(client, street_report, grid_worker, street_operator,
     assert view.status_code == 200 and "Grid governance weekly" in view.text
     pdf = client.get(f"/supervision/reports/{street_report.pk}/pdf/?lang=en")
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    csv = client.get(f"/supervision/reports/{street_report.pk}/csv/")
+    assert csv.status_code == 200 and "Cases by area" in csv.content.decode("utf-8-sig")
 
 
 def test_archive_filters_refuse_bad_input_with_a_4xx(client, street_operator, english):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from zhili.supervision.kinds import KIND_CHOICES
 from zhili.supervision.reports import selectors
 from zhili.supervision.reports import services as svc
 from zhili.supervision.reports.render import present
+from zhili.supervision.reports.render import report_csv as report_csv_text
 from zhili.supervision.views.common import act, error_text, viewer
 
 PAGE_SIZE = 50
@@ -70,18 +71,28 @@ def _download(name: str, filename: str, content_type: str):
 @login_required
 def report_pdf(request, report_id: int):
     report = _report(request, report_id)
-    language = "en" if (request.GET.get("lang") or get_language() or "").startswith("en") \
-        else "zh-hans"
-    return _download(report.pdf(language),
+    return _download(report.pdf(_language(request)),
                      f"{report.kind}-{report.series.area.code}-{report.period_start}.pdf",
                      "application/pdf")
 
 
+def _language(request) -> str:
+    return "en" if (request.GET.get("lang") or get_language() or "").startswith("en") \
+        else "zh-hans"
+
+
 @login_required
 def report_csv(request, report_id: int):
+    """The full tables in the reader's language, from the figures the report was made
+    from (the archived CSV is the Chinese one; both read the same archived data)."""
     report = _report(request, report_id)
-    return _download(report.csv, f"{report.kind}-{report.series.area.code}-"
-                                 f"{report.period_start}.csv", "text/csv; charset=utf-8")
+    if not report.csv:
+        raise Http404
+    response = HttpResponse(report_csv_text(report.data, _language(request)),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="{report.kind}-'
+                                       f'{report.series.area.code}-{report.period_start}.csv"')
+    return response
 
 
 @login_required
