@@ -140,11 +140,15 @@ def rebuild(source_names=None) -> dict[str, int]:
             high = _last_event_id(source, cursor.last_id)  # before reading: see below
             RollupCell.objects.filter(source=name).delete()
             totals = full_components(name)
-            cells = [RollupCell(source=name, area_path=path, own=own, day=day, component=comp,
-                                value=n)
+            cells = [(name, path, own, day.isoformat(), comp, n)
                      for (path, own, day), comps in totals.items() for comp, n in comps.items()
                      if n]
-            RollupCell.objects.bulk_create(cells, batch_size=5000)
+            # executemany, not bulk_create: millions of rows, no model objects needed.
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO {RollupCell._meta.db_table} "
+                    "(source, area_path, own, day, component, value) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)", cells)
             # Events after `high` may already be counted; refreshing their buckets
             # again is harmless (a refresh compares with live data).
             cursor.last_id = high
