@@ -19,17 +19,23 @@ class SupervisionConfig(ZhiliAppConfig):
         "supervision.manage_assessments": _("Edit the scoring rules of assessments"),
     }
     # Operators and officials read; operators work the problem lists; reports are run
-    # from street level up; the scoring rules are the city's.
+    # from street level up; the scoring rules are the city's. Department officers read
+    # too: a problem owned by their department is theirs to put right.
     grants = merge_grants(
-        grant(OPERATOR_ROLES | {Role.GRID_LEADER, Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN},
+        grant(OPERATOR_ROLES | {Role.GRID_LEADER, Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN,
+                                Role.DEPARTMENT_OFFICER},
               {"supervision.view_supervision"}),
         grant(OPERATOR_ROLES | {Role.CITY_ADMIN}, {"supervision.manage_problems"}),
         grant({Role.STREET_OPERATOR, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
                Role.CITY_ADMIN}, {"supervision.manage_reports"}),
         grant({Role.CITY_OPERATOR, Role.CITY_ADMIN}, {"supervision.manage_assessments"}),
     )
-    nav_items = (NavItem(_("Supervision"), "supervision:dashboard",
-                         "supervision.view_supervision", order=70),)
+    nav_items = (
+        NavItem(_("Supervision"), "supervision:dashboard", "supervision.view_supervision",
+                order=70),
+        NavItem(_("Reports"), "supervision:reports", "supervision.view_supervision", order=71),
+        NavItem(_("Problems"), "supervision:problems", "supervision.view_supervision", order=72),
+    )
     urls = (UrlMount("supervision/", "zhili.supervision.urls"),)
     api_router = ("/supervision", "zhili.supervision.api.router")
     kpis = "zhili.supervision.kpis.KPIS"

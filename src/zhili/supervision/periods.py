@@ -68,3 +68,23 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start, end
+
+
+# -- reports and rules: the last complete period, and a period as instants ---------
+
+
+def previous(period: str, start: date) -> date:
+    """The start of the period before the one starting on `start`."""
+    return period_start(period, start - timedelta(days=1))
+
+
+def last_complete(period: str, day: date | None = None) -> date:
+    """The start of the last period that has ended by `day` (default: today, city time)."""
+    return previous(period, period_start(period, day or today()))
+
+
+def bounds(period: str, start: date) -> tuple[datetime, datetime]:
+    """The period as aware instants in city time: [start 00:00, end 00:00)."""
+    zone = city_zone()
+    return (datetime.combine(start, time.min, tzinfo=zone),
+            datetime.combine(period_end(period, start), time.min, tzinfo=zone))

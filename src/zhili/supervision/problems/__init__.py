@@ -1,0 +1,1 @@
+"""Problem lists: services (writes), selectors (reads), evidence files, KPI rules."""

@@ -1,0 +1,101 @@
+"""Problem-list reads, scoped: the supervisors of the area, and each problem's owners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.accounts.selectors import department_posts
+from zhili.core.errors import NotFound, invalid
+from zhili.geo.selectors import node_by_code
+from zhili.supervision.access import VIEW, may_view
+from zhili.supervision.kinds import KINDS
+from zhili.supervision.models import Problem, ProblemStatus
+from zhili.supervision.models.problems import OPEN_PROBLEM_STATUSES
+
+
+@dataclass
+class ProblemFilters:
+    list_type: str | None = None
+    status: str | None = None  # a status, or "open" for every open one
+    area: str | None = None  # an area code: problems in its subtree
+    overdue: bool = False
+
+
+def visible_problems(actor) -> QuerySet:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return Problem.objects.none()
+    condition = actor.scope(VIEW).q() if not actor.scope(VIEW).empty else Q(pk__in=[])
+    for department_id, path in department_posts(actor, VIEW):
+        condition |= Q(owner_department_id=department_id, area_path__startswith=path)
+    return Problem.objects.filter(condition)
+
+
+def problem_list(*, actor, filters: ProblemFilters | None = None, today=None) -> QuerySet:
+    f = filters or ProblemFilters()
+    rows = visible_problems(actor)
+    if f.list_type:
+        if f.list_type not in KINDS:
+            raise invalid("list_type", _("one of: %(v)s") % {"v": ", ".join(KINDS)})
+        rows = rows.filter(list_type=f.list_type)
+    if f.status:
+        if f.status == "open":
+            rows = rows.filter(status__in=OPEN_PROBLEM_STATUSES)
+        elif f.status in ProblemStatus.values:
+            rows = rows.filter(status=f.status)
+        else:
+            raise invalid("status", _("one of: %(v)s")
+                          % {"v": ", ".join(["open", *ProblemStatus.values])})
+    if f.area:
+        node = node_by_code(f.area)
+        if node is None:
+            raise invalid("area", _("unknown area code"))
+        rows = rows.filter(area_path__startswith=node.path)
+    if f.overdue:
+        rows = rows.filter(status__in=OPEN_PROBLEM_STATUSES,
+                           deadline__lt=today or timezone.localdate())
+    return (rows.select_related("area", "owner_department", "owner_area")
+            .defer("area__geometry", "owner_area__geometry").order_by("deadline", "-id"))
+
+
+def problem_get_for(*, actor, number: str) -> Problem:
+    """One problem the actor may see; the same 404 for missing and not yours."""
+    problem = (Problem.objects.select_related("area", "owner_department", "owner_area", "rule")
+               .defer("area__geometry", "owner_area__geometry")
+               .filter(number=str(number or "")).first())
+    if problem is None or not may_view(actor, problem):
+        raise NotFound()
+    return problem
+
+
+def problem_timeline(*, problem: Problem):
+    return list(problem.events.select_related("actor").prefetch_related("evidence"))
+
+
+def problem_actions(*, actor, problem: Problem) -> list[str]:
+    """The steps the actor may try now (for buttons; the services check again)."""
+    from zhili.supervision.access import is_owner, is_supervisor
+
+    owner, supervisor = is_owner(actor, problem), is_supervisor(actor, problem)
+    s = problem.status
+    rules = {
+        "start": (owner or supervisor) and s == ProblemStatus.OPEN,
+        "record_step": owner and s == ProblemStatus.RECTIFYING,
+        "submit": owner and s == ProblemStatus.RECTIFYING,
+        "verify": supervisor and s == ProblemStatus.SUBMITTED,
+        "return": supervisor and s in (ProblemStatus.SUBMITTED, ProblemStatus.VERIFIED),
+        "close": supervisor and s == ProblemStatus.VERIFIED,
+    }
+    return [name for name, ok in rules.items() if ok]
+
+
+def evidence_get_for(*, actor, evidence_id: int):
+    from zhili.supervision.models import ProblemEvidence
+
+    row = ProblemEvidence.objects.select_related("problem").filter(pk=evidence_id).first()
+    if row is None or not may_view(actor, row.problem):
+        raise NotFound()
+    return row

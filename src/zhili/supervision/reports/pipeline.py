@@ -1,0 +1,189 @@
+"""Making a report: a recorded run, the files written first, then one swap.
+
+`report_generate` records a `ReportRun` (committed at once, so a run that
+dies is still seen), builds the figures, writes the new PDFs and CSV under
+fresh names, and only then, in one transaction, points the period's
+`Report` row at them and marks the run succeeded; the old files are deleted
+after that commit. A failure at any step leaves the old report as it was,
+marks the run failed with the reason and tells the series' owner. A worker
+killed mid-run cannot do that: its run's heartbeat stops, and
+`runs_stale_fail` (a sweep) marks it failed and tells the owner instead.
+
+tasks.py wraps these; services.py enqueues those tasks (no import cycle).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+from datetime import date, timedelta
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.audit.services import audit_record
+from zhili.notifications.services import notify
+from zhili.supervision.access import MANAGE_REPORTS, users_holding
+from zhili.supervision.kinds import KINDS, kind_label
+from zhili.supervision.models import Report, ReportRun, ReportSeries, RunStatus
+
+logger = logging.getLogger("zhili.supervision")
+
+# A run whose heartbeat is older than this belongs to a worker that died.
+STALE_AFTER = timedelta(minutes=10)
+LANGUAGES = ("zh-hans", "en")
+
+
+def series_for(kind: str, area) -> ReportSeries:
+    """The (kind, area) series, made on first use (two workers make one)."""
+    found = ReportSeries.objects.filter(kind=kind, area=area).first()
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            return ReportSeries.objects.create(kind=kind, area=area, area_path=area.path)
+    except IntegrityError:
+        return ReportSeries.objects.get(kind=kind, area=area)
+
+
+def _beat(run: ReportRun) -> None:
+    ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        heartbeat_at=timezone.now())
+
+
+def _owners(series: ReportSeries) -> list[int]:
+    if series.owner_id:
+        return [series.owner_id]
+    return users_holding(permission=MANAGE_REPORTS, path=series.area_path)
+
+
+def _tell_failed(series: ReportSeries, run: ReportRun, period_start: date) -> None:
+    notify(recipients=_owners(series), kind="report.failed",
+           title=_("Report %(kind)s for %(area)s (%(start)s) failed")
+           % {"kind": kind_label(series.kind), "area": series.area.name,
+              "start": period_start.isoformat()},
+           body=run.error[:300], link=f"/supervision/reports/series/{series.pk}/",
+           obj=series, dedupe=f"report-run:{run.pk}:failed")
+
+
+def _write(report_name: str, suffix: str, content: bytes, written: list[str]) -> str:
+    name = default_storage.save(f"{report_name}-{uuid.uuid4().hex[:12]}.{suffix}",
+                                ContentFile(content))
+    written.append(name)
+    return name
+
+
+def report_generate(*, series: ReportSeries, period_start: date, trigger: str = "schedule",
+                    requested_by=None) -> ReportRun:
+    """Make (or remake) the series' report for the period starting `period_start`."""
+    from zhili.supervision.reports.builders import report_build
+    from zhili.supervision.reports.render import report_csv, report_pdf
+
+    clock = time.monotonic()
+    run = ReportRun.objects.create(series=series, period_start=period_start, trigger=trigger,
+                                   requested_by=requested_by)
+    written: list[str] = []
+    try:
+        data = report_build(series.kind, series.area, period_start)
+        _beat(run)
+        base = (f"supervision/reports/{series.kind}/{series.area.code}/"
+                f"{period_start.isoformat()}")
+        files = {}
+        for language in LANGUAGES:
+            files[language] = _write(f"{base}.{language}", "pdf", report_pdf(data, language),
+                                     written)
+            _beat(run)
+        has_rows = any(t["rows"] for t in data["tables"])
+        csv_name = _write(f"{base}.zh", "csv", report_csv(data, "zh-hans"), written) \
+            if has_rows else ""
+        with transaction.atomic():
+            report = _swap(series, period_start, data, files, csv_name, run)
+            run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+            run.duration_ms = int((time.monotonic() - clock) * 1000)
+            run.save(update_fields=["status", "finished_at", "duration_ms"])
+            audit_record(actor=requested_by, action="report.generate", obj=report,
+                         area_path=series.area_path,
+                         detail={"run": run.pk, "revision": report.revision, "trigger": trigger})
+            readers = list(series.subscriptions.values_list("user_id", flat=True))
+            notify(recipients=readers, kind="report.ready",
+                   title=_("New report: %(kind)s, %(area)s, %(start)s")
+                   % {"kind": kind_label(series.kind), "area": series.area.name,
+                      "start": period_start.isoformat()},
+                   link=f"/supervision/reports/{report.pk}/", obj=report,
+                   dedupe=f"report:{report.pk}:r{report.revision}")
+    except Exception as exc:
+        _discard(written)
+        logger.exception("report run %s failed", run.pk)
+        run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+        run.duration_ms = int((time.monotonic() - clock) * 1000)
+        run.error = f"{type(exc).__name__}: {exc}"[:2000] + "\n" + \
+            "".join(traceback.format_exception_only(exc))[-500:]
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=run.status, finished_at=run.finished_at, duration_ms=run.duration_ms,
+            error=run.error)
+        _tell_failed(series, run, period_start)
+    return run
+
+
+def _swap(series, period_start, data, files, csv_name, run) -> Report:
+    """Point the period's row at the new files; the old ones go after the commit."""
+    from zhili.supervision import periods as P
+
+    report = Report.objects.select_for_update().filter(series=series,
+                                                       period_start=period_start).first()
+    fields = dict(data=data, empty=bool(data.get("empty")), pdf_zh=files["zh-hans"],
+                  pdf_en=files["en"], csv=csv_name, generated_at=timezone.now(), run=run)
+    if report is None:
+        return Report.objects.create(
+            series=series, kind=series.kind, area_path=series.area_path,
+            period_start=period_start, period_end=P.period_end(KINDS[series.kind].cadence,
+                                                               period_start), **fields)
+    old = [n for n in (report.pdf_zh, report.pdf_en, report.csv) if n]
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.revision += 1
+    report.save()
+    transaction.on_commit(lambda: _discard(old))
+    return report
+
+
+def _discard(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # an orphan file is harmless; a crash here is not
+            pass
+
+
+def runs_stale_fail(now=None) -> int:
+    """Mark runs whose worker stopped beating as failed, and tell their owners."""
+    now = now or timezone.now()
+    failed = 0
+    for run in ReportRun.objects.filter(status=RunStatus.RUNNING,
+                                        heartbeat_at__lt=now - STALE_AFTER).select_related(
+                                            "series__area"):
+        error = _("The worker stopped during the run (no heartbeat since %(at)s); the previous "
+                  "report, if any, is kept.") % {"at": run.heartbeat_at.isoformat()}
+        # Conditional: of two sweeps, or a late finish, one wins.
+        if ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED, finished_at=now, error=error):
+            run.error = error
+            _tell_failed(run.series, run, run.period_start)
+            failed += 1
+    return failed
+
+
+def series_due(cadence: str) -> list[ReportSeries]:
+    """Every series the calendar makes for this cadence: each kind's areas at its level."""
+    from zhili.supervision.areas import areas_at_level
+
+    out = []
+    for kind in KINDS.values():
+        if kind.cadence == cadence:
+            out.extend(series_for(kind.code, area) for area in areas_at_level(kind.level))
+    return out

@@ -1,0 +1,1 @@
+"""Supervision's pages: the report archive and the problem lists."""
