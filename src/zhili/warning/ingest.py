@@ -11,7 +11,10 @@ broker redelivers and the batch runs again.
 
 Late and out-of-order readings (at or before the newest reading the sensor's
 rules have seen) are stored, counted per sensor, and not evaluated: rule state
-only moves forward in time, so a replay gives the same warnings.
+only moves forward in time, so a replay gives the same warnings. A reading
+older than the retention period is refused and counted on its sensor; one in a
+month that has no partition yet (PostgreSQL) gets its partition first
+(partitions.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from django.utils import timezone
 from zhili.warning import engine
 from zhili.warning.engine import LEVELS, RuleState
 from zhili.warning.models import Reading, Sensor, SensorState
+from zhili.warning.partitions import partitions_ensure_for
 from zhili.warning.rules import rule_set_for
 
 FUTURE_SLACK = timedelta(minutes=5)  # a device clock a little ahead is accepted
@@ -205,6 +209,7 @@ def _store(candidates: dict, now: datetime) -> list[tuple[SensorInfo, datetime, 
     """INSERT … ON CONFLICT DO NOTHING; return the readings that were new."""
     table = Reading._meta.db_table
     items = list(candidates.items())
+    partitions_ensure_for(moment for (_, moment) in candidates)
     new_ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(items), INSERT_CHUNK):
