@@ -20,10 +20,11 @@ and bench/out/mqtt), QoS 1, MQTT 5 persistent sessions:
   gateway sending its buffer), readings stored and evaluated per second, and
   `vs_seed_load`: that over the seed's load (520,000 sensors once a minute ≈
   8,700 readings/s).
-- `latency_ms`: publish → warning row → first delivery queued, p50/p99 over
+- `latency`: publish → warning row → first delivery queued, p50/p99 over
   L red readings on distinct sensors, published one at a time to a running
-  consumer, with `zhili worker --lanes notifications` running (its poll
-  interval is named in the line: it bounds the second figure).
+  consumer, with `zhili worker --lanes notifications,default` running (the
+  fan-out task is on `default`; its poll interval is named in the line: it
+  bounds the second figure).
 
 Data: a scratch database `zhili_bench_mqtt` (one grid, N rainfall sensors on
 N risk points, each with a responsible person), rebuilt on every run.
@@ -278,7 +279,7 @@ def latency(broker: Broker, samples: int, first_sensor: int) -> dict:
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     worker = subprocess.Popen([sys.executable, "-m", "zhili", "worker", "--lanes",
-                               "notifications", "--interval", str(WORKER_INTERVAL)],
+                               "notifications,default", "--interval", str(WORKER_INTERVAL)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stop = threading.Event()
     consumer = Consumer(url=broker.url, client_id="bench-latency", batch=500, window=0.2,
@@ -312,7 +313,8 @@ def latency(broker: Broker, samples: int, first_sensor: int) -> dict:
                         delivered = now
                     time.sleep(0.002)
                 if warned is None or delivered is None:
-                    raise SystemExit(f"sample {k}: no warning or no delivery within 30 s")
+                    raise SystemExit(f"sample {k}: {'a warning but no delivery' if warned else 'no warning'}"
+                                     f" within 30 s ({consumer.stats.line()})")
                 to_warning.append((warned - sent) * 1000)
                 to_delivery.append((delivered - sent) * 1000)
     finally:

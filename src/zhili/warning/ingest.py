@@ -235,15 +235,27 @@ def _db_time(moment: datetime):
 
 
 def _states_write(rows: list[SensorState]) -> None:
-    """Write the changed states back: one pipelined UPDATE per row. (Django's
-    bulk_update builds a CASE per field and row; at 500 rows it took seconds.)"""
-    since = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    """Write the changed states back. On PostgreSQL one UPDATE … FROM (VALUES …) per
+    1,000 rows; elsewhere one UPDATE per row. (Django's bulk_update builds a CASE
+    per field and row: at 500 rows it took seconds.)"""
+    table = SensorState._meta.db_table
+    values = [(row.sensor_id, row.level, json.dumps(row.since), row.last_t, row.last_x,
+               row.silent) for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {SensorState._meta.db_table} SET level = %s, since = {since}, last_t = %s, "
-            "last_x = %s, silent = %s WHERE sensor_id = %s",
-            [(row.level, json.dumps(row.since), row.last_t, row.last_x, row.silent,
-              row.sensor_id) for row in rows])
+        if connection.vendor != "postgresql":
+            cursor.executemany(f"UPDATE {table} SET level = %s, since = %s, last_t = %s, "
+                               "last_x = %s, silent = %s WHERE sensor_id = %s",
+                               [v[1:] + v[:1] for v in values])
+            return
+        for start in range(0, len(values), 1000):
+            chunk = values[start:start + 1000]
+            cursor.execute(
+                f"UPDATE {table} AS s SET level = v.level, since = v.since::jsonb, "
+                "last_t = v.last_t, last_x = v.last_x, silent = v.silent FROM (VALUES "
+                + ", ".join(["(%s::bigint, %s::smallint, %s::text, %s::float8, %s::float8, "
+                             "%s::boolean)"] * len(chunk))
+                + ") AS v (sensor_id, level, since, last_t, last_x, silent) "
+                "WHERE s.sensor_id = v.sensor_id", [x for v in chunk for x in v])
 
 
 def _evaluate(stored, now, report: IngestReport) -> None:
