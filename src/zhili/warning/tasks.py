@@ -22,3 +22,14 @@ def warnings_escalate_sweep() -> int:
     from zhili.warning.reach import warnings_escalate_unacknowledged
 
     return warnings_escalate_unacknowledged()
+
+
+@periodic(every=timedelta(hours=6))
+@task(queue_name="sweeps")
+def readings_partitions_sweep() -> dict:
+    """Reading partitions for this month and the next ones; retention enforced."""
+    from zhili.warning.partitions import readings_partitions_maintain
+
+    done = readings_partitions_maintain()
+    return {"created": len(done["created"]), "dropped": len(done["dropped"]),
+            "deleted": done["deleted"]}

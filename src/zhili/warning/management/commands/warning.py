@@ -14,8 +14,17 @@ class Command(BaseCommand):
                          help="default: from the file name (.csv, .geojson/.json)")
         imp.add_argument("--commit", action="store_true", help="write (default: dry run)")
         sub.add_parser("catalogue", help="create the missing risk categories and default rules")
+        seed = sub.add_parser("seed", help="the seed's synthetic risk list, persons and sensors "
+                                           "in bulk (resumable: a rerun continues)")
+        seed.add_argument("--preset", choices=["small", "chongqing"], default="small")
+        seed.add_argument("--seed", type=int, default=1)
+        seed.add_argument("--active", action="store_true",
+                          help="register the sensors active (default: inactive, so the "
+                               "silent-sensor sweep does not warn for devices that do not exist)")
 
     def handle(self, *, action, **options):
+        if action == "seed":
+            return self.do_seed(**options)
         if action == "catalogue":
             from zhili.warning.catalogue import catalogue_seed
 
@@ -38,3 +47,26 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.problems)} problems; nothing written")
         verb = "written" if options["commit"] else "would be written (dry run; --commit to write)"
         self.stdout.write(f"{report.created} new and {report.updated} updated risk points {verb}")
+
+    def do_seed(self, *, preset, seed, active, **_):
+        import sys
+        import time
+
+        from tqdm import tqdm
+
+        from zhili.warning.seeding import PRESETS, risk_list_seed, seeded_counts
+
+        size = PRESETS[preset]
+        started = time.perf_counter()
+        try:
+            with tqdm(total=size.points + size.persons, unit="row", desc=f"seeding {preset}",
+                      file=sys.stderr, disable=None) as bar:
+                written = risk_list_seed(preset=preset, seed=seed, active=active,
+                                         progress=bar.update, log=self.stderr.write)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        counts = seeded_counts()
+        self.stdout.write(f"written now: {written['points']:,} risk points (with a sensor each) "
+                          f"and {written['persons']:,} responsible persons; in the database: "
+                          f"{counts['points']:,} and {counts['persons']:,} "
+                          f"({time.perf_counter() - started:.1f} s). All synthetic, marked so.")
