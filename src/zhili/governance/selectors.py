@@ -321,3 +321,24 @@ __all__ = [
     "case_tasks", "photo_get_for", "my_tasks", "department_inbox", "task_get_for", "overdue_list",
     "dispute_list", "dispute_get_for", "dispute_detail", "case_actions",
 ]
+
+
+MAP_FIELDS = ("id", "tracking_no", "status", "version", "lon", "lat", "due_at", "area_path", "assignee_id",
+              "category__name", "category__name_en")
+
+
+def open_case_points(*, actor, limit: int = 2000, now=None) -> list[dict]:
+    """The newest open cases the actor may see, as map points (no bodies, no persons).
+
+    One SELECT over the open-queue index (`case_open_area_recent`) for a scoped
+    actor: its cost follows the area's backlog, not the city's history (the
+    cockpit's live-case layer, bench/layers.py).
+    """
+    rows = case_list(actor=actor, filters=CaseFilters(open=True), now=now)
+    return list(rows.values(*MAP_FIELDS)[:limit])
+
+
+def busy_assignees(*, user_ids) -> set[int]:
+    """Of these users, those on site at a case now (not free for another dispatch)."""
+    return set(Case.objects.filter(assignee_id__in=list(user_ids), status=Status.ON_SITE)
+               .values_list("assignee_id", flat=True))
