@@ -1,7 +1,15 @@
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.roles import GRID_ROLES, OPERATOR_ROLES, Role
-from zhili.core.plugins import DemoStep, MapLayer, NavItem, UrlMount, ZhiliAppConfig, grant, merge_grants
+from zhili.core.plugins import (
+    DemoStep,
+    MapLayer,
+    NavItem,
+    UrlMount,
+    ZhiliAppConfig,
+    grant,
+    merge_grants,
+)
 
 VIEW_MAP = "cockpit.view_map"
 DISPATCH = "cockpit.dispatch"

@@ -20,13 +20,14 @@ from zhili.cockpit.apps import DISPATCH, REPORT_POSITION
 from zhili.cockpit.live import publish
 from zhili.cockpit.models import WorkerPosition
 from zhili.cockpit.selectors import stale_after
-from zhili.core.errors import ApplicationError, Conflict, OutsideCity, PermissionDenied, invalid
+from zhili.core.errors import ApplicationError, OutsideCity, PermissionDenied, invalid
 from zhili.geo.selectors import ancestor_paths, locate_point
 from zhili.governance.selectors import busy_assignees, case_get_for
 from zhili.governance.services import case_assign
 
 WORK_CASE = "governance.work_case"
-# Open and with nobody on it yet: what "one click" hands out.
+# Open and not yet accepted by anyone (intake may have named the grid's worker, who
+# has not taken it up): what "one click" hands out, or hands to someone nearer.
 DISPATCHABLE = ("reported", "reopened")
 
 
@@ -99,10 +100,10 @@ def case_dispatch_nearest(*, actor, case_id: int, version=None, now=None) -> Dis
     case = case_get_for(actor=actor, case_id=case_id)  # the same 404 for missing and not yours
     if not actor.has_perm_in(DISPATCH, case.area_path):
         raise PermissionDenied(_("Your roles do not allow dispatching this case."))
-    if case.status not in DISPATCHABLE or case.assignee_id is not None:
+    if case.status not in DISPATCHABLE:
         raise ApplicationError(
-            detail=_("Case %(no)s is %(status)s and already being handled: only an unassigned, "
-                     "reported or reopened case is dispatched from the map.")
+            detail=_("Case %(no)s is %(status)s and already being handled: only a reported or "
+                     "reopened case is dispatched from the map.")
             % {"no": case.tracking_no, "status": case.get_status_display()},
             code="invalid-transition", status=409, title=_("Not allowed in the current state"))
     candidates = free_workers(case, now=now)

@@ -125,7 +125,7 @@
     if (props.url) {
       detail.appendChild(el('p')).appendChild(el('a', { href: props.url }, gettext('Open the detail page')));
     }
-    if (layerName === 'cases' && props.dispatchable && config.dispatch && !props.assigned &&
+    if (layerName === 'cases' && props.dispatchable && config.dispatch &&
         (props.status === 'reported' || props.status === 'reopened')) {
       var button = el('button', { type: 'button', 'class': 'primary dispatch', 'data-case': String(props.case) },
         gettext('Dispatch to the nearest free worker'));
