@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -111,20 +112,34 @@ def _last_event_id(request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
-async def _stream(scope, last: int | None):
-    hub = live.hub()
-    sub = hub.subscribe(scope.covers)
+def _close_db() -> None:
+    connection.close()  # resolved in the worker thread, where the request's connection lives
+
+
+def _prepare(user, last: int | None):
+    """The stream's only database work, done before it starts: the viewer's scope and
+    the replay after `last`. The thread's connection is closed here, because a client
+    that disconnects cancels the response without Django's end-of-request cleanup, and
+    a connection left open in that thread would be held (from the pool) for good."""
+    try:
+        scope = user.scope(VIEW_MAP)
+        if scope.empty or last is None:
+            return scope, [], False
+        oldest = live.oldest_seq()
+        return scope, live.events_after(last), oldest is not None and last < oldest - 1
+    finally:
+        connection.close()
+
+
+async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
     try:
         yield "retry: 3000\n\n"
-        if last is not None:
-            oldest = await sync_to_async(live.oldest_seq)()
-            if oldest is not None and last < oldest - 1:
-                # Pruned past the client's place: it reloads its layers instead.
-                yield f"data: {json.dumps({'kind': 'reset'})}\n\n"
-            for event in await sync_to_async(live.events_after)(last):
-                if scope.covers(event["path"]):
-                    yield _sse(event)
-                last = event["seq"]
+        if reset:  # pruned past the client's place: it reloads its layers instead
+            yield f"data: {json.dumps({'kind': 'reset'})}\n\n"
+        for event in backlog:
+            if scope.covers(event["path"]):
+                yield _sse(event)
+            last = event["seq"]
         beat = live.heartbeat_seconds()
         while True:
             try:
@@ -134,8 +149,8 @@ async def _stream(scope, last: int | None):
                 continue
             if event is live.OVERFLOW:
                 return
-            if last is not None and event["seq"] <= last:
-                continue  # replayed already
+            if (last is not None and event["seq"] <= last) or not scope.covers(event["path"]):
+                continue  # replayed already, or heard before the scope was known
             yield _sse(event)
     finally:
         hub.unsubscribe(sub)
@@ -145,13 +160,23 @@ async def stream(request):
     """/cockpit/stream: the viewer's area's events as server-sent events (ASGI only)."""
     user = await request.auser()
     if not user.is_authenticated:
+        await sync_to_async(_close_db)()
         return HttpResponse("Log in first.", status=401, content_type="text/plain")
-    scope = await sync_to_async(user.scope)(VIEW_MAP)
+    last = _last_event_id(request)
+    hub = live.hub()
+    # Subscribed before the replay is read, so nothing falls between the two.
+    sub = hub.subscribe(lambda path: True)
+    try:
+        scope, backlog, reset = await sync_to_async(_prepare)(user, last)
+    except BaseException:
+        hub.unsubscribe(sub)
+        raise
     if scope.empty:
+        hub.unsubscribe(sub)
         return HttpResponse("You may not see the map.", status=403, content_type="text/plain")
-    response = StreamingHttpResponse(_stream(scope, _last_event_id(request)),
+    sub.accepts = scope.covers
+    response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset, last),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
-
