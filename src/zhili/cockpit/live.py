@@ -22,10 +22,10 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from zhili.cockpit.conf import number
 from zhili.cockpit.models import LiveEvent
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,15 @@ REPLAY_LIMIT = 1000
 
 
 def heartbeat_seconds() -> float:
-    return float(getattr(settings, "ZHILI_LIVE_HEARTBEAT_SECONDS", 15))
+    return number("ZHILI_LIVE_HEARTBEAT_SECONDS")
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "ZHILI_LIVE_POLL_SECONDS", 1))
+    return number("ZHILI_LIVE_POLL_SECONDS")
 
 
 def retention() -> timedelta:
-    return timedelta(minutes=float(getattr(settings, "ZHILI_LIVE_RETENTION_MINUTES", 60)))
+    return timedelta(minutes=number("ZHILI_LIVE_RETENTION_MINUTES"))
 
 
 # -- publishing (sync, inside the writer's transaction) ------------------------

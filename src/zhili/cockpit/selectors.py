@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from zhili.cockpit.apps import DISPATCH, VIEW_MAP
+from zhili.cockpit.conf import number
 from zhili.cockpit.models import WorkerPosition
 from zhili.core.errors import PermissionDenied
 from zhili.governance.selectors import CaseFilters, case_list, open_case_points
@@ -26,7 +26,7 @@ MANAGE_CASE = "governance.manage_case"
 
 
 def stale_after() -> timedelta:
-    return timedelta(minutes=float(getattr(settings, "ZHILI_POSITION_STALE_MINUTES", 15)))
+    return timedelta(minutes=number("ZHILI_POSITION_STALE_MINUTES"))
 
 
 def require_map(actor) -> None:
@@ -47,6 +47,7 @@ def cases_geojson(*, actor, now=None) -> dict:
             "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
             "properties": {
                 "case": row["id"], "tracking_no": row["tracking_no"], "status": row["status"],
+                "status_label": row["status_label"],
                 "version": row["version"],
                 "overdue": overdue, "category": row["category__name"],
                 "category_en": row["category__name_en"], "assigned": row["assignee_id"] is not None,

@@ -334,8 +334,12 @@ def open_case_points(*, actor, limit: int = 2000, now=None) -> list[dict]:
     actor: its cost follows the area's backlog, not the city's history (the
     cockpit's live-case layer, bench/layers.py).
     """
-    rows = case_list(actor=actor, filters=CaseFilters(open=True), now=now)
-    return list(rows.values(*MAP_FIELDS)[:limit])
+    rows = list(case_list(actor=actor, filters=CaseFilters(open=True), now=now)
+                .values(*MAP_FIELDS)[:limit])
+    labels = dict(Status.choices)
+    for row in rows:
+        row["status_label"] = str(labels.get(row["status"], row["status"]))
+    return rows
 
 
 def busy_assignees(*, user_ids) -> set[int]:

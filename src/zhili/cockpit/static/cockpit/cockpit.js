@@ -110,7 +110,7 @@
     }
     if (layerName === 'cases') {
       row(gettext('Category'), english && props.category_en ? props.category_en : props.category);
-      row(gettext('Status'), gettext(props.status));
+      row(gettext('Status'), props.status_label || props.status);
       row(gettext('Overdue'), props.overdue ? gettext('yes') : gettext('no'));
       row(gettext('Assigned'), props.assigned ? gettext('yes') : gettext('no'));
     } else if (layerName === 'workers') {
