@@ -50,3 +50,26 @@ def at_work(db):
         return position_report(actor=worker, lon=c.x + dx, lat=c.y)
 
     return post
+
+
+def run_async(make_coro):
+    """asyncio.run(make_coro()) on a thread of its own: after a browser test, Playwright's
+    sync API keeps an event loop running in the test thread, where asyncio.run refuses."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        import asyncio
+
+        try:
+            outcome["value"] = asyncio.run(make_coro())
+        except BaseException as exc:  # handed to the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

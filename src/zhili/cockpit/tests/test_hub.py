@@ -3,9 +3,8 @@ a slow stream ended rather than growing without bound, unsubscribing frees it.""
 
 from __future__ import annotations
 
-import asyncio
-
 from zhili.cockpit.live import OVERFLOW, Hub, Subscription
+from zhili.cockpit.tests.conftest import run_async
 
 
 def event(seq, path="50/500103/"):
@@ -27,7 +26,7 @@ def test_fan_out_is_scoped_and_drops_duplicates():
         hub.unsubscribe(street)
         assert hub.subscriptions == {city}
 
-    asyncio.run(run())
+    run_async(run)
 
 
 def test_a_stream_that_falls_behind_is_ended_not_grown():
@@ -38,4 +37,4 @@ def test_a_stream_that_falls_behind_is_ended_not_grown():
         items = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
         assert items[-1] is OVERFLOW and len(items) == 3
 
-    asyncio.run(run())
+    run_async(run)

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from zhili.cockpit.tests.conftest import run_async
+
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
@@ -34,12 +36,24 @@ def server(settings):
     yield port
     srv.should_exit = True
     thread.join(10)
-    # The server's threads returned their connections to the process's pool, which
-    # keeps them open: close it, or the test database cannot be dropped at the end.
+    # The server ran in this process: its threads' connections (some returned to the
+    # process's pool, which keeps them open) would stop the test database from being
+    # dropped. Close ours and the pool, then end whatever the server's threads left.
+    import gc
+
+    import psycopg
     from django.db import connection
 
+    name = connection.settings_dict["NAME"]
+    connection.close()
     if getattr(connection, "pool", None) is not None:
         connection.close_pool()
+    gc.collect()
+    from zhili.cockpit.live import _conninfo
+
+    with psycopg.connect(**{**_conninfo(), "dbname": "postgres"}, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
 
 
 def cookie_for(user) -> str:
@@ -112,4 +126,4 @@ def test_a_stream_hears_its_area_replays_and_frees_its_queue(server, report, gri
         b.close()
         await asyncio.to_thread(wait_until, lambda: subscriptions() == 0)
 
-    asyncio.run(scenario())
+    run_async(scenario)
