@@ -80,6 +80,7 @@ def main() -> None:
         scoped_list.grow_to(scoped_list.SMALL, args.big)
     log("· timing the street's live-case layer at 100,000 cases …")
     small = measure(actor, args.rounds)
+    log(f"  p50 {small['p50_ms']} ms, {small['features']} features, {small['bytes']:,} bytes")
     scoped_list.grow_to(args.big, args.big)
     big_count = scoped_list.count()
     log(f"· timing it at {big_count:,} cases …")
