@@ -37,6 +37,8 @@ class NavItem:
     permission: str | None = None
     order: int = 500
     visible: str | None = None  # dotted path of a predicate taking the user
+    # The user's home page: "/" opens the first such item the user may open.
+    home: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from zhili.core.errors import PROBLEM_CODES, ApplicationError
+from zhili.core.navigation import home_for
 
 
 def _problem_response(request, status: int, code: str, title: str) -> HttpResponse:
@@ -57,6 +59,12 @@ def problem_type(request, code: str):
 @login_required
 def home(request):
     user = request.user
+    # An app may declare its page the home of whoever may open it (NavItem.home):
+    # "/" then serves that page itself, so the address stays the start page.
+    target = home_for(user)
+    if target:
+        match = resolve(target)
+        return match.func(request, *match.args, **match.kwargs)
     assignments = user.active_assignments()
     return render(request, "core/home.html", {"assignments": assignments, "home_area": user.home_area()})
 

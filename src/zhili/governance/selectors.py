@@ -349,3 +349,27 @@ def case_changes(*, after_id: int, limit: int) -> list[tuple[int, str, datetime]
     """(event id, case area path, case created_at) of case events after `after_id`."""
     return list(CaseEvent.objects.filter(id__gt=after_id).order_by("id")
                 .values_list("id", "case__area_path", "case__created_at")[:limit])
+
+MAP_FIELDS = ("id", "tracking_no", "status", "version", "lon", "lat", "due_at", "area_path", "assignee_id",
+              "category__name", "category__name_en")
+
+
+def open_case_points(*, actor, limit: int = 2000, now=None) -> list[dict]:
+    """The newest open cases the actor may see, as map points (no bodies, no persons).
+
+    One SELECT over the open-queue index (`case_open_area_recent`) for a scoped
+    actor: its cost follows the area's backlog, not the city's history (the
+    cockpit's live-case layer, bench/layers.py).
+    """
+    rows = list(case_list(actor=actor, filters=CaseFilters(open=True), now=now)
+                .values(*MAP_FIELDS)[:limit])
+    labels = dict(Status.choices)
+    for row in rows:
+        row["status_label"] = str(labels.get(row["status"], row["status"]))
+    return rows
+
+
+def busy_assignees(*, user_ids) -> set[int]:
+    """Of these users, those on site at a case now (not free for another dispatch)."""
+    return set(Case.objects.filter(assignee_id__in=list(user_ids), status=Status.ON_SITE)
+               .values_list("assignee_id", flat=True))

@@ -1,0 +1,111 @@
+#!/usr/bin/env python
+"""The one map's live-case layer for a street: 100,000 cases against 10 million.
+
+    .venv/bin/python bench/layers.py [--big N] [--rounds R]
+
+The issue's promise: a street's live-case layer costs the same with
+10,000,000 cases in the `chongqing` city as with 100,000 (at most 1.5x),
+because it reads the open queue's partial index on the area path, not the
+city's history.
+
+The data are bench/scoped_list.py's, in its database (`zhili_bench_cases`,
+kept between runs; the city is generated once, the history grown with one
+INSERT … SELECT per million rows, indexes rebuilt after): 20,000 open cases
+in both phases, the rest closed history. The layer is built exactly as the
+page serves it (`cockpit.selectors.cases_geojson` + `json.dumps`), R times
+at each size, and its plan printed with EXPLAIN (ANALYZE, BUFFERS).
+
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import scoped_list  # noqa: E402  (the same data, built the same way)
+from scoped_list import log  # noqa: E402
+
+# The case table gained `intake_fingerprint` (NOT NULL, no database default) after
+# scoped_list.py's INSERT was written: the same rows, with that column empty.
+if "intake_fingerprint" not in scoped_list.INSERT:
+    scoped_list.INSERT = (scoped_list.INSERT
+                          .replace("    intake_key, intake_scope)",
+                                   "    intake_key, intake_scope, intake_fingerprint)")
+                          .replace("at + interval '1 day' END, 1, '', ''",
+                                   "at + interval '1 day' END, 1, '', '', ''"))
+
+
+def measure(actor, rounds: int) -> dict:
+    from zhili.cockpit.selectors import cases_geojson
+    from zhili.governance.selectors import CaseFilters, case_list
+
+    for _ in range(10):
+        body = json.dumps(cases_geojson(actor=actor))
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        body = json.dumps(cases_geojson(actor=actor))
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    plan = case_list(actor=actor, filters=CaseFilters(open=True))[:2000].explain(
+        analyze=True, buffers=True)
+    return {"p50_ms": round(statistics.median(timings), 3),
+            "p95_ms": round(timings[int(len(timings) * 0.95)], 3),
+            "features": len(json.loads(body)["features"]), "bytes": len(body), "plan": plan}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--big", type=int, default=10_000_000, help="cases in the big phase")
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    scoped_list.setup_django()
+    from locate import machine
+
+    actor = scoped_list.prepare_city()
+    scoped_list.secondary_indexes()
+    scoped_list.indexes_ensure()
+    if scoped_list.count() != scoped_list.SMALL:
+        log("· resetting the case table …")
+        scoped_list.execute("TRUNCATE governance_case CASCADE")
+        scoped_list.grow_to(scoped_list.SMALL, args.big)
+    log("· timing the street's live-case layer at 100,000 cases …")
+    small = measure(actor, args.rounds)
+    log(f"  p50 {small['p50_ms']} ms, {small['features']} features, {small['bytes']:,} bytes")
+    scoped_list.grow_to(args.big, args.big)
+    big_count = scoped_list.count()
+    log(f"· timing it at {big_count:,} cases …")
+    big = measure(actor, args.rounds)
+    print(json.dumps({
+        "bench": "layers",
+        "layer": "cockpit live cases",
+        "database": "postgresql",
+        "city": "chongqing",
+        "street": scoped_list.STREET,
+        "cases_small": scoped_list.SMALL,
+        "cases_big": big_count,
+        "open_cases": scoped_list.OPEN,
+        "layer_small_ms": small["p50_ms"],
+        "layer_big_ms": big["p50_ms"],
+        "ratio": round(big["p50_ms"] / small["p50_ms"], 3),
+        "promise": "ratio <= 1.5",
+        "p95_ms": {"small": small["p95_ms"], "big": big["p95_ms"]},
+        "features": {"small": small["features"], "big": big["features"]},
+        "bytes": {"small": small["bytes"], "big": big["bytes"]},
+        "plan_big": big["plan"],
+        "rounds": args.rounds,
+        "machine": machine(),
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

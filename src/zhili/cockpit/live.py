@@ -1,0 +1,208 @@
+"""Live updates: the event log, its publisher, and the per-process hub the streams share.
+
+`publish(kind, id, area_path)` appends a `LiveEvent` in the caller's transaction
+and, on PostgreSQL, a `NOTIFY zhili_live` carrying the event's id, kind, object
+id and path (never a body: NOTIFY payloads stop at 8,000 bytes). PostgreSQL
+delivers the notification at commit, so a rolled-back change is never heard of.
+
+Each process runs one `Hub` on its event loop: one LISTEN connection (psycopg,
+async) on PostgreSQL, or a poll of the event log about once a second on SQLite,
+fanned out to one bounded asyncio queue per open stream. A stream that falls
+too far behind is ended; its client reconnects with `Last-Event-ID` and replays
+from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from zhili.cockpit.conf import number
+from zhili.cockpit.models import LiveEvent
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zhili_live"
+QUEUE_SIZE = 256  # events a slow stream may lag behind before it is ended
+OVERFLOW = object()  # what a stream's queue gets when it fell behind
+REPLAY_LIMIT = 1000
+
+
+def heartbeat_seconds() -> float:
+    return number("ZHILI_LIVE_HEARTBEAT_SECONDS")
+
+
+def poll_seconds() -> float:
+    return number("ZHILI_LIVE_POLL_SECONDS")
+
+
+def retention() -> timedelta:
+    return timedelta(minutes=number("ZHILI_LIVE_RETENTION_MINUTES"))
+
+
+# -- publishing (sync, inside the writer's transaction) ------------------------
+
+
+def publish(kind: str, object_id, area_path: str) -> LiveEvent:
+    """Tell the live maps that `kind` `object_id` in `area_path` changed.
+
+    Call it inside the change's transaction (the other apps' signals do, see
+    cockpit/hooks.py): the event row and the notification commit with it.
+    """
+    with transaction.atomic(savepoint=False):
+        event = LiveEvent.objects.create(kind=str(kind)[:24], object_id=str(object_id)[:40],
+                                         area_path=area_path or "")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps(event.as_dict())])
+    return event
+
+
+def events_after(seq: int, *, limit: int = REPLAY_LIMIT) -> list[dict]:
+    """Logged events after `seq`, oldest first (replay and the SQLite poll)."""
+    return [e.as_dict() for e in LiveEvent.objects.filter(id__gt=seq).order_by("id")[:limit]]
+
+
+def last_seq() -> int:
+    return LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def oldest_seq() -> int | None:
+    return LiveEvent.objects.order_by("id").values_list("id", flat=True).first()
+
+
+def events_prune(*, now=None) -> int:
+    """Drop events older than the retention (ZHILI_LIVE_RETENTION_MINUTES, default 60)."""
+    cutoff = (now or timezone.now()) - retention()
+    deleted, _ = LiveEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
+# -- the hub (async, one per process and event loop) ----------------------------
+
+
+class Subscription:
+    """One open stream's queue; `accepts(path)` is the viewer's area check."""
+
+    def __init__(self, accepts: Callable[[str], bool], size: int = QUEUE_SIZE):
+        self.accepts = accepts
+        self.queue: asyncio.Queue = asyncio.Queue(size)
+        self.overflowed = False
+
+    def offer(self, event: dict) -> None:
+        if self.overflowed or not self.accepts(event.get("path", "")):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # Behind by a whole queue: end the stream; the client replays from the log.
+            self.overflowed = True
+            self.queue.get_nowait()
+            self.queue.put_nowait(OVERFLOW)
+
+
+class Hub:
+    def __init__(self):
+        self.subscriptions: set[Subscription] = set()
+        self.task: asyncio.Task | None = None
+        self.connected = asyncio.Event()
+        self.seen: collections.deque = collections.deque(maxlen=4096)
+        self._seen_set: set[int] = set()
+        self.last = 0
+
+    def subscribe(self, accepts: Callable[[str], bool]) -> Subscription:
+        sub = Subscription(accepts)
+        self.subscriptions.add(sub)
+        if self.task is None or self.task.done():
+            # A fresh context: the listener must not live in the first request's
+            # thread-sensitive context, which ends with that request.
+            self.task = asyncio.get_running_loop().create_task(self._run(),
+                                                               context=contextvars.Context())
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.subscriptions.discard(sub)
+
+    def deliver(self, event: dict) -> None:
+        seq = int(event["seq"])
+        if seq in self._seen_set:
+            return
+        if len(self.seen) == self.seen.maxlen:
+            self._seen_set.discard(self.seen[0])
+        self.seen.append(seq)
+        self._seen_set.add(seq)
+        self.last = max(self.last, seq)
+        for sub in list(self.subscriptions):
+            sub.offer(event)
+
+    async def _run(self) -> None:
+        postgres = connection.vendor == "postgresql"
+        while True:
+            try:
+                await (self._listen() if postgres else self._poll())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away: retry, and catch up from the log
+                log.warning("live updates: listener lost, retrying", exc_info=True)
+                self.connected.clear()
+                await asyncio.sleep(1)
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(**_conninfo(), autocommit=True) as conn:
+            await conn.execute(f"LISTEN {CHANNEL}")
+            # Whatever committed while nobody listened (start-up, a reconnect).
+            cursor = await conn.execute(
+                "SELECT id, kind, object_id, area_path FROM cockpit_liveevent WHERE id > %s "
+                "ORDER BY id LIMIT %s", [self.last if self.last else 2**62, REPLAY_LIMIT])
+            for seq, kind, object_id, path in await cursor.fetchall():
+                self.deliver({"seq": seq, "kind": kind, "id": object_id, "path": path})
+            if not self.last:
+                row = await (await conn.execute("SELECT max(id) FROM cockpit_liveevent")).fetchone()
+                self.last = row[0] or 0
+            self.connected.set()
+            async for note in conn.notifies():
+                try:
+                    self.deliver(json.loads(note.payload))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("live updates: bad notification %r", note.payload[:200])
+
+    async def _poll(self) -> None:
+        from asgiref.sync import sync_to_async
+
+        if not self.last:
+            self.last = await sync_to_async(last_seq)()
+        self.connected.set()
+        while True:
+            for event in await sync_to_async(events_after)(self.last):
+                self.deliver(event)
+            await asyncio.sleep(poll_seconds())
+
+
+def _conninfo() -> dict:
+    s = connection.settings_dict
+    params = {"dbname": s.get("NAME"), "user": s.get("USER"), "password": s.get("PASSWORD"),
+              "host": s.get("HOST"), "port": s.get("PORT")}
+    return {k: str(v) for k, v in params.items() if v}
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """This process's hub on the running event loop (one per loop: tests start several)."""
+    loop = asyncio.get_running_loop()
+    for other in [key for key in _hubs if key.is_closed()]:
+        del _hubs[other]
+    if loop not in _hubs:
+        _hubs[loop] = Hub()
+    return _hubs[loop]

@@ -1,0 +1,182 @@
+"""The one map (/cockpit/), its own layers, the side panel's figures, and the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from zhili.audit.services import audit_record
+from zhili.cockpit import live, selectors
+from zhili.cockpit.apps import DISPATCH, VIEW_MAP
+from zhili.core.errors import invalid
+from zhili.core.plugins import registry
+
+
+def _viewer(request):
+    if request.user.scope(VIEW_MAP).empty:
+        raise PermissionDenied
+    return request.user
+
+
+def layers_for(user) -> list[dict]:
+    """Every app's map layer (core.plugins.MapLayer) the user holds the permission for."""
+    return [{"name": layer.name, "label": str(layer.label), "url": reverse(layer.url_name)}
+            for layer in registry().map_layers if not user.scope(layer.permission).empty]
+
+
+@login_required
+def map_view(request):
+    user = _viewer(request)
+    home = user.home_area()
+    config = {
+        "geoApi": reverse("api-1.0.0:api-root") + "geo/",
+        "start": home.code if home is not None else None,
+        "lang": get_language() or settings.LANGUAGE_CODE,
+        "tileUrl": settings.ZHILI_TILE_URL,
+        "tileAttribution": settings.ZHILI_TILE_ATTRIBUTION,
+        "tileCrs": settings.ZHILI_TILE_CRS,
+        "layers": layers_for(user),
+        "figures": reverse("cockpit:figures"),
+        # Server-sent events under ASGI (uvicorn); WSGI (runserver, the test server)
+        # cannot stream, so the page polls the same event log instead.
+        "transport": "sse" if isinstance(request, ASGIRequest) else "poll",
+        "stream": reverse("cockpit:stream"),
+        "events": reverse("cockpit:events"),
+        "pollSeconds": live.poll_seconds() * 2,
+        "dispatch": (reverse("api-1.0.0:api-root") + "cockpit/cases/0/dispatch-nearest"
+                     if not user.scope(DISPATCH).empty else None),
+    }
+    return render(request, "cockpit/map.html", {"config": config, "home": home})
+
+
+@login_required
+def layer_cases(request):
+    """Open cases of the viewer's area, by status and overdue (GeoJSON)."""
+    if request.user.scope(selectors.VIEW_CASE).empty:
+        raise PermissionDenied
+    return JsonResponse(selectors.cases_geojson(actor=request.user))
+
+
+@login_required
+def layer_workers(request):
+    """Grid workers' last known positions (GeoJSON); names shown, so the read is audited."""
+    user = _viewer(request)
+    body = selectors.workers_geojson(actor=user)
+    audit_record(actor=user, action="worker.positions_read", object_type="cockpit.workerposition",
+                 detail={"workers": len(body["features"])})
+    return JsonResponse(body)
+
+
+@login_required
+def figures(request):
+    return JsonResponse(selectors.figures(actor=_viewer(request)))
+
+
+@login_required
+def events(request):
+    """The polling transport: events after `after` in the viewer's area."""
+    user = _viewer(request)
+    raw = request.GET.get("after", "")
+    if not raw:
+        return JsonResponse({"events": [], "last": live.last_seq()})
+    if not raw.isdigit() or len(raw) > 18:
+        problem = invalid("after", _("a non-negative event id")).as_problem(instance=request.path)
+        return JsonResponse(problem, status=422, content_type="application/problem+json")
+    found = selectors.events_for(actor=user, after=int(raw))
+    return JsonResponse({"events": found, "last": found[-1]["seq"] if found else int(raw)})
+
+
+# -- server-sent events -----------------------------------------------------------
+
+
+def _sse(event: dict) -> str:
+    data = json.dumps({"kind": event["kind"], "id": event["id"], "seq": event["seq"]})
+    return f"id: {event['seq']}\ndata: {data}\n\n"
+
+
+def _last_event_id(request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+def _close_db() -> None:
+    connection.close()  # resolved in the worker thread, where the request's connection lives
+
+
+def _prepare(user, last: int | None):
+    """The stream's only database work, done before it starts: the viewer's scope and
+    the replay after `last`. The thread's connection is closed here, because a client
+    that disconnects cancels the response without Django's end-of-request cleanup, and
+    a connection left open in that thread would be held (from the pool) for good."""
+    try:
+        scope = user.scope(VIEW_MAP)
+        if scope.empty or last is None:
+            return scope, [], False
+        oldest = live.oldest_seq()
+        return scope, live.events_after(last), oldest is not None and last < oldest - 1
+    finally:
+        connection.close()
+
+
+async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
+    try:
+        yield "retry: 3000\n\n"
+        if reset:  # pruned past the client's place: it reloads its layers instead
+            yield f"data: {json.dumps({'kind': 'reset'})}\n\n"
+        for event in backlog:
+            if scope.covers(event["path"]):
+                yield _sse(event)
+            last = event["seq"]
+        beat = live.heartbeat_seconds()
+        while True:
+            try:
+                event = await asyncio.wait_for(sub.queue.get(), beat)
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            if event is live.OVERFLOW:
+                return
+            if (last is not None and event["seq"] <= last) or not scope.covers(event["path"]):
+                continue  # replayed already, or heard before the scope was known
+            yield _sse(event)
+    finally:
+        hub.unsubscribe(sub)
+
+
+async def stream(request):
+    """/cockpit/stream: the viewer's area's events as server-sent events (ASGI only)."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        await sync_to_async(_close_db)()
+        return HttpResponse("Log in first.", status=401, content_type="text/plain")
+    last = _last_event_id(request)
+    hub = live.hub()
+    # Subscribed before the replay is read, so nothing falls between the two.
+    sub = hub.subscribe(lambda path: True)
+    try:
+        scope, backlog, reset = await sync_to_async(_prepare)(user, last)
+    except BaseException:
+        hub.unsubscribe(sub)
+        raise
+    if scope.empty:
+        hub.unsubscribe(sub)
+        return HttpResponse("You may not see the map.", status=403, content_type="text/plain")
+    sub.accepts = scope.covers
+    response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset, last),
+                                     content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
