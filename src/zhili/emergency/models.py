@@ -33,6 +33,8 @@ class RescueResource(AreaScopedModel):
         BUSY = "busy", _("busy")
         OFF_DUTY = "off_duty", _("off duty")
 
+    # Shown masked, never searched or filtered on (core.personal); reading them is audited.
+    personal_fields = ("contact_name", "contact_phone")
     KIND_CLASS = {"air_base": "air", "fire_station": "ground", "professional_team": "ground",
                   "responder_group": "responders"}
 

@@ -90,3 +90,11 @@ def rule_lines(*, warning: Warning) -> list[tuple[int, float]]:
     if rule is None:
         return []
     return [(k + 1, float(v)) for k, v in enumerate(rule.raise_at) if v is not None]
+
+
+def risk_point_positions():
+    """(id, lon, lat, area_path) of every risk point, in id order, unscoped: for
+    city-wide computations (emergency's rescue circles) that store their results
+    under the same area_path and scope them when read."""
+    return (RiskPoint.objects.order_by("id").values_list("id", "lon", "lat", "area_path")
+            .iterator(chunk_size=20_000))

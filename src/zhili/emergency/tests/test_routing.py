@@ -43,6 +43,10 @@ def test_saved_graph_loads_the_same(tmp_path):
 
 @pytest.mark.django_db
 def test_without_a_network_the_straight_line_at_the_stated_speed():
+    from zhili.emergency.models import CoverageRun, RoadNetwork
+
+    CoverageRun.objects.all().delete()
+    RoadNetwork.objects.all().delete()
     assert not routing.graph_available()
     seconds = routing.travel_seconds([(106.50, 30.0)], (106.51, 30.0), "drive")
     assert seconds[0] == pytest.approx(963.3 / 30 * 3.6, rel=0.01)
