@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS, WRITE_ERRORS
@@ -41,7 +41,7 @@ def resource_detail(request, code: str):
              summary="Add a rescue resource (located to its grid)")
 def resource_create(request, payload: ResourceIn):
     resource = services.resource_create(actor=request.user, **payload.dict())
-    return 201, selectors.resource_get(actor=request.user, code=resource.code)
+    return Status(201, selectors.resource_get(actor=request.user, code=resource.code))
 
 
 @router.patch("/resources/{code}", response={200: ResourceOut, **WRITE_ERRORS},

@@ -51,7 +51,8 @@ def get_graph() -> RoadGraph | None:
     if now - _state["checked_at"] >= CHECK_INTERVAL:
         current = _current()
         _state["checked_at"] = now
-        version = current[0] if current else None
+        # The file name too: it carries a random part, so a reused id is still news.
+        version = tuple(current) if current else None
         if version != _state["version"]:
             with _lock:
                 if version != _state["version"]:
