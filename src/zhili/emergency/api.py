@@ -9,15 +9,15 @@ from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS, WRITE_ERRORS
 from zhili.emergency import selectors, services
 from zhili.emergency.schemas import (
-    ContactOut,
+    ContactRevealIn,
     CoverageOut,
     GapOut,
+    ResourceContactOut,
     ResourceFilterIn,
     ResourceIn,
     ResourceOut,
     ResourcePage,
     ResourcePatch,
-    RevealIn,
 )
 
 router = Router(tags=["emergency"])
@@ -53,9 +53,9 @@ def resource_update(request, code: str, payload: ResourcePatch):
     return selectors.resource_get(actor=request.user, code=code)
 
 
-@router.post("/resources/{code}/contact", response={200: ContactOut, **ERRORS},
+@router.post("/resources/{code}/contact", response={200: ResourceContactOut, **ERRORS},
              summary="The resource's contact in full, for a stated purpose (audited)")
-def resource_contact(request, response: HttpResponse, code: str, payload: RevealIn):
+def resource_contact(request, response: HttpResponse, code: str, payload: ContactRevealIn):
     resource = selectors.resource_get(actor=request.user, code=code)
     response["Cache-Control"] = "no-store"
     return services.resource_contact_reveal(actor=request.user, resource=resource,

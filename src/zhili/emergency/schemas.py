@@ -77,11 +77,11 @@ class ResourcePatch(Schema):
     contact_phone: str | None = Field(None, max_length=32)
 
 
-class RevealIn(Schema):
+class ContactRevealIn(Schema):
     purpose: str = Field(description="why you need the contact (4-200 characters), audited")
 
 
-class ContactOut(Schema):
+class ResourceContactOut(Schema):
     contact_name: str
     contact_phone: str
 
