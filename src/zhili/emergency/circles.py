@@ -50,8 +50,10 @@ def _straight(res_lon, res_lat, lon, lat, kmh: float) -> ClassResult:
 
 
 def on_graph(graph: RoadGraph, mode: str, res_lon, res_lat, lon, lat,
-             access_kmh: float) -> ClassResult:
-    """Best seconds from any resource to each place over the mode's graph."""
+             access_kmh: float, snapped: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> ClassResult:
+    """Best seconds from any resource to each place over the mode's graph; `snapped`
+    (the places' nodes and metres to them, from `graph.snap`) saves snapping twice."""
     n_places = len(lon)
     if len(res_lon) == 0:
         return ClassResult(np.full(n_places, np.inf), np.full(n_places, NONE),
@@ -63,7 +65,7 @@ def on_graph(graph: RoadGraph, mode: str, res_lon, res_lat, lon, lat,
     owner[sources] = first
     dist, _, source = dijkstra(graph.matrix(mode), directed=True, indices=sources,
                                min_only=True, return_predecessors=True)
-    place_nodes, access_m = graph.snap(lon, lat)
+    place_nodes, access_m = snapped if snapped is not None else graph.snap(lon, lat)
     seconds = dist[place_nodes] + access_m / access_kmh * 3.6
     src = source[place_nodes]
     resource = np.where(src >= 0, owner[np.maximum(src, 0)], NONE)

@@ -61,6 +61,7 @@ def class_times(graph, by_class, lon, lat, *, with_polygons: bool = True, bbox=N
     if with_polygons and bbox is not None:
         raster = circles.Raster.over(bbox, circles.raster_cells(graph.nodes) if graph else 100)
     polygon_s = 0.0
+    snapped = graph.snap(lon, lat) if graph is not None else None
     for cls in CLASSES:
         res = by_class[cls]
         ids = np.array([r[0] for r in res], dtype=np.int64)
@@ -70,7 +71,8 @@ def class_times(graph, by_class, lon, lat, *, with_polygons: bool = True, bbox=N
         if mode == "air" or graph is None:
             result = circles.straight_line(rlon, rlat, lon, lat, speed_kmh(mode))
         else:
-            result = circles.on_graph(graph, mode, rlon, rlat, lon, lat, speed_kmh(mode))
+            result = circles.on_graph(graph, mode, rlon, rlat, lon, lat, speed_kmh(mode),
+                                      snapped=snapped)
         who = np.full(len(lon), -1, dtype=np.int64)
         if len(ids):
             who = np.where(result.resource >= 0, ids[np.maximum(result.resource, 0)], -1)

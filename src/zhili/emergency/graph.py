@@ -128,8 +128,19 @@ class RoadGraph:
         """(nearest node index, distance in metres) for each point."""
         if self._tree is None:
             self._tree = cKDTree(self.project(self.lon, self.lat))
-        distance, node = self._tree.query(self.project(lon, lat))
-        return np.asarray(node, dtype=np.int64), np.asarray(distance, dtype=np.float64)
+        points = np.atleast_2d(self.project(lon, lat))
+        if len(points) < 1000:
+            distance, node = self._tree.query(points)
+            return np.asarray(node, dtype=np.int64), np.asarray(distance, dtype=np.float64)
+        # Queried in 1 km cells' order: neighbours follow neighbours through the tree,
+        # which is about three times faster for many points than their own order.
+        cells = (points // 1000.0).astype(np.int64)
+        order = np.lexsort((cells[:, 0], cells[:, 1]))
+        distance, node = self._tree.query(points[order])
+        nodes = np.empty(len(points), dtype=np.int64)
+        metres = np.empty(len(points), dtype=np.float64)
+        nodes[order], metres[order] = node, distance
+        return nodes, metres
 
     # -- storage: one .npz, written to a temporary file and renamed -------------
 
