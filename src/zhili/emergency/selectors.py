@@ -156,9 +156,13 @@ def coverage_table(*, actor) -> dict:
 
 
 def _area_names(paths) -> dict[str, str]:
+    from django.utils.translation import get_language
+
     from zhili.geo.models import AreaNode
 
-    return dict(AreaNode.objects.filter(path__in=list(paths)).values_list("path", "name"))
+    field = "name_en" if (get_language() or "").startswith("en") else "name"
+    return {path: name or fallback for path, name, fallback in
+            AreaNode.objects.filter(path__in=list(paths)).values_list("path", field, "name")}
 
 
 def gap_list(*, actor, limit: int = GAP_LIMIT):
