@@ -1,7 +1,43 @@
-from zhili.core.plugins import ZhiliAppConfig
+from django.utils.translation import gettext_lazy as _
+
+from zhili.accounts.roles import OPERATOR_ROLES, Role
+from zhili.core.plugins import (
+    DemoStep,
+    MapLayer,
+    NavItem,
+    UrlMount,
+    ZhiliAppConfig,
+    grant,
+    merge_grants,
+)
 
 
 class EmergencyConfig(ZhiliAppConfig):
     name = "zhili.emergency"
     label = "emergency"
     verbose_name = "Emergency: rescue resources, roads, rescue circles"
+
+    # view_resource: the area's rescue resources (contacts masked; in full audited);
+    # manage_resource: add, move, change availability; view_coverage: rescue circles and gaps.
+    permissions = {
+        "emergency.view_resource": _("See the rescue resources of the area"),
+        "emergency.manage_resource": _("Add and change rescue resources"),
+        "emergency.view_coverage": _("See the rescue circles, coverage and gaps of the area"),
+    }
+    grants = merge_grants(
+        grant(OPERATOR_ROLES | {Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN},
+              {"emergency.view_resource", "emergency.view_coverage"}),
+        grant({Role.EMERGENCY_COMMANDER, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
+               Role.CITY_ADMIN}, {"emergency.manage_resource"}),
+    )
+    nav_items = (NavItem(_("Rescue circles"), "emergency:coverage", "emergency.view_coverage",
+                         order=45),)
+    urls = (UrlMount("emergency/", "zhili.emergency.urls"),)
+    api_router = ("/emergency", "zhili.emergency.api.router")
+    demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),)
+    map_layers = (
+        MapLayer("rescue-resources", _("Rescue resources"), "emergency:layer_resources",
+                 "emergency.view_resource"),
+        MapLayer("rescue-circles", _("Rescue circles"), "emergency:layer_circles",
+                 "emergency.view_coverage"),
+    )

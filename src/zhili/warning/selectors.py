@@ -157,3 +157,10 @@ def warning_changes(*, after_id: int, limit: int):
     """(event id, warning area path, raised_at) of warning events after `after_id`."""
     return list(WarningEvent.objects.filter(id__gt=after_id).order_by("id")
                 .values_list("id", "warning__area_path", "warning__raised_at")[:limit])
+
+def risk_point_positions():
+    """(id, lon, lat, area_path) of every risk point, in id order, unscoped: for
+    city-wide computations (emergency's rescue circles) that store their results
+    under the same area_path and scope them when read."""
+    return (RiskPoint.objects.order_by("id").values_list("id", "lon", "lat", "area_path")
+            .iterator(chunk_size=20_000))
