@@ -11,7 +11,7 @@ labels join across tile edges) and simplified for its zoom:
 
 Tiles are the same for every user (public geography, like /locate), so they
 are rendered once per boundary version and display CRS and kept on disk under
-ZHILI_DATA_DIR/basemap/; the version is in the URL and the ETag, so browsers
+DATA_DIR/basemap/ (ZHILI_DATA_DIR); the version is in the URL and the ETag, so browsers
 keep them for a year. With GCJ-02 display tiles (AMap, Tencent) the tile's
 window is taken in GCJ-02 and every coordinate is shifted, so the vector
 base sits on the raster tiles.
@@ -39,8 +39,8 @@ MAX_ZOOM = 19
 # The zoom from which each level's boundaries are drawn and its names shown.
 BOUNDARY_FROM = {"district": 0, "street": 10, "community": 12, "grid": 14}
 LABEL_ZOOMS = {"district": (7, 11), "street": (12, 13), "community": (14, 15), "grid": (16, MAX_ZOOM)}
-ROAD_FROM = {"primary": 10, "secondary": 12, "residential": 14}
-ROAD_LABEL_FROM = {"primary": 13, "secondary": 14, "residential": 16}
+ROAD_FROM = {"primary": 10, "secondary": 12, "residential": 15}
+ROAD_LABEL_FROM = {"primary": 14, "secondary": 15, "residential": 16}
 # Margins in tile pixels (of 256): strokes need a few, labels a long name's half width.
 LINE_MARGIN, LABEL_MARGIN = 4, 96
 # Simplify to half a pixel: base lines are thin and drawn, not filled.
@@ -59,6 +59,13 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
 
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """(x, y) of the tile holding a WGS84/GCJ-02 point at zoom z."""
+    n = 2**z
+    row = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return min(n - 1, int((lon + 180) / 360 * n)), min(n - 1, int(row))
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -177,11 +184,12 @@ def version_tag(crs: str | None = None) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(settings.ZHILI_DATA_DIR) / "basemap"
+    return Path(settings.DATA_DIR) / "basemap"
 
 
 def tile_bytes(z: int, x: int, y: int) -> tuple[bytes, str]:
     """(JSON bytes, version tag) of a tile, from the disk cache or rendered and stored."""
+    check_tile(z, x, y)
     crs = display_crs()
     tag = version_tag(crs)
     path = cache_dir() / tag / str(z) / str(x) / f"{y}.json"

@@ -166,7 +166,7 @@ def roads_replace(*, actor=None, lines: list[roads.RoadLine], source: str,
 
     The base map's tiles are versioned by the boundary version, so it is bumped.
     """
-    if actor is not None and not actor.scope("geo.change_area").everywhere:
+    if actor is not None and not actor.scope("geo.change_area").covers(f"{generator.CITY_CODE}/"):
         raise PermissionDenied(_("Only a city-wide administrator may replace the roads."))
     rows = []
     for line in lines:
