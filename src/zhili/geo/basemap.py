@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ from zhili.geo.models import AreaNode, Level, Road
 
 MAX_ZOOM = 19
 # The zoom from which each level's boundaries are drawn and its names shown.
-BOUNDARY_FROM = {"district": 0, "street": 10, "community": 12, "grid": 14}
+BOUNDARY_FROM = {"district": 0, "street": 10, "community": 13, "grid": 15}
 LABEL_ZOOMS = {"district": (7, 11), "street": (12, 13), "community": (14, 15), "grid": (16, MAX_ZOOM)}
 ROAD_FROM = {"primary": 10, "secondary": 12, "residential": 15}
 ROAD_LABEL_FROM = {"primary": 14, "secondary": 15, "residential": 16}
@@ -93,9 +94,30 @@ def _window(z, x, y, margin_px, crs):
     return west, south, east, north
 
 
-def _bbox_q(window):
+def _spans(model, field: str, version: int) -> dict[str, tuple[float, float]]:
+    """The widest (lon, lat) extent of a row of each level/kind, per boundary version: it
+    bounds `min_lon`/`min_lat` from below, so the window query is a range on an index."""
+    key = f"geo:basemap-spans:{model._meta.label}:{version}"
+    found = cache.get(key)
+    if found is None:
+        found = {k: (w or 0.0, h or 0.0) for k, w, h in model.objects.values_list(field).annotate(
+            w=Max(F("max_lon") - F("min_lon")), h=Max(F("max_lat") - F("min_lat")))
+            .values_list(field, "w", "h")}
+        cache.set(key, found, 3600)
+    return found
+
+
+def _window_q(window, field: str, values, spans) -> Q:
+    """Rows of `values` (levels or kinds) whose bounding box meets the window."""
     west, south, east, north = window
-    return dict(max_lon__gte=west, min_lon__lte=east, max_lat__gte=south, min_lat__lte=north)
+    q = Q(pk__in=[])
+    for value in values:
+        if value in spans:
+            w, h = spans[value]
+            q |= Q(**{field: value}, min_lon__gte=west - w, min_lon__lte=east,
+                   min_lat__gte=south - h, min_lat__lte=north,
+                   max_lon__gte=west, max_lat__gte=south)
+    return q
 
 
 def _to_display(geom, crs):
@@ -122,9 +144,12 @@ def _point(lon, lat, decimals):
     return {"type": "Point", "coordinates": [round(float(lon), decimals), round(float(lat), decimals)]}
 
 
-def render_tile(z: int, x: int, y: int, crs: str = "wgs84") -> dict:
-    """The base map's FeatureCollection for tile z/x/y, in `crs` (wgs84 or gcj02). Two queries."""
+def render_tile(z: int, x: int, y: int, crs: str = "wgs84", version: int | None = None) -> dict:
+    """The base map's FeatureCollection for tile z/x/y, in `crs` (wgs84 or gcj02).
+
+    Two queries (areas, roads), and once per boundary version the extents (_spans)."""
     check_tile(z, x, y)
+    version = index.boundary_version() if version is None else version
     tolerance = geojson.degrees_per_pixel(z) * PIXEL_FRACTION
     decimals = geojson.decimals_for_zoom(z)
     lines_box = shapely.box(*_window(z, x, y, LINE_MARGIN, crs))
@@ -133,7 +158,8 @@ def render_tile(z: int, x: int, y: int, crs: str = "wgs84") -> dict:
     features = []
 
     levels = [lvl for lvl, start in BOUNDARY_FROM.items() if z >= start]
-    nodes = list(AreaNode.objects.filter(level__in=levels, **_bbox_q(labels_window))
+    nodes = list(AreaNode.objects.filter(_window_q(labels_window, "level", levels,
+                                                   _spans(AreaNode, "level", version)))
                  .values_list("level", "name", "name_en", "geometry", "centre_lon", "centre_lat",
                               "min_lon", "min_lat", "max_lon", "max_lat"))
     for level in reversed(levels):  # finest first: coarser boundaries are drawn over them
@@ -155,8 +181,9 @@ def render_tile(z: int, x: int, y: int, crs: str = "wgs84") -> dict:
                                             "name_en": name_en}})
 
     kinds = [k for k, start in ROAD_FROM.items() if z >= start]
-    rows = list(Road.objects.filter(kind__in=kinds, **_bbox_q(labels_window))
-                .values_list("kind", "name", "name_en", "geometry")) if kinds else []
+    spans = _spans(Road, "kind", version) if kinds else {}
+    rows = list(Road.objects.filter(_window_q(labels_window, "kind", kinds, spans))
+                .values_list("kind", "name", "name_en", "geometry")) if set(kinds) & set(spans) else []
     for kind, name, name_en, wkb in rows:
         line = shapely.from_wkb(bytes(wkb))
         clipped = shapely.intersection(line, lines_box)
@@ -178,9 +205,10 @@ def render_tile(z: int, x: int, y: int, crs: str = "wgs84") -> dict:
 # -- the disk cache -----------------------------------------------------------
 
 
-def version_tag(crs: str | None = None) -> str:
+def version_tag(crs: str | None = None, version: int | None = None) -> str:
     """What a tile's content depends on: the boundary version and the display CRS."""
-    return f"{index.boundary_version()}-{crs or display_crs()}"
+    version = index.boundary_version() if version is None else version
+    return f"{version}-{crs or display_crs()}"
 
 
 def cache_dir() -> Path:
@@ -190,14 +218,14 @@ def cache_dir() -> Path:
 def tile_bytes(z: int, x: int, y: int) -> tuple[bytes, str]:
     """(JSON bytes, version tag) of a tile, from the disk cache or rendered and stored."""
     check_tile(z, x, y)
-    crs = display_crs()
-    tag = version_tag(crs)
+    crs, version = display_crs(), index.boundary_version()
+    tag = version_tag(crs, version)
     path = cache_dir() / tag / str(z) / str(x) / f"{y}.json"
     try:
         return path.read_bytes(), tag
     except FileNotFoundError:
         pass
-    body = json.dumps(render_tile(z, x, y, crs), ensure_ascii=False,
+    body = json.dumps(render_tile(z, x, y, crs, version), ensure_ascii=False,
                       separators=(",", ":")).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed: another process reading it never sees half a tile.

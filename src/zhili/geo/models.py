@@ -81,7 +81,9 @@ class AreaNode(models.Model):
 
     class Meta:
         ordering = ["path"]
-        indexes = [models.Index(fields=["parent", "code"])]
+        indexes = [models.Index(fields=["parent", "code"]),
+                   # the base map's window query (geo/basemap.py)
+                   models.Index(fields=["level", "min_lon"], name="geo_area_level_lon")]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -139,7 +141,7 @@ class Road(models.Model):
     source = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "min_lon", "max_lon"])]
+        indexes = [models.Index(fields=["kind", "min_lon"], name="geo_road_kind_lon")]
 
     def __str__(self):
         return self.name or f"{self.kind} {self.pk}"

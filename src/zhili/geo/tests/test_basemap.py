@@ -40,8 +40,7 @@ def test_low_zoom_shows_districts_and_their_names_only(district):
 
 def test_street_zoom_has_roads_boundaries_and_street_names(district):
     fc = basemap.render_tile(*tile_at(district, 12))
-    assert {f["properties"]["level"] for f in layers(fc, "boundary")} >= {"district", "street",
-                                                                           "community"}
+    assert {f["properties"]["level"] for f in layers(fc, "boundary")} == {"district", "street"}
     assert {f["properties"]["kind"] for f in layers(fc, "road")} == {"primary", "secondary"}
     names = [f["properties"] for f in layers(fc, "label")]
     assert any(p.get("level") == "street" for p in names)
@@ -150,3 +149,20 @@ def test_only_a_city_wide_admin_replaces_roads(street_operator, db):
     with pytest.raises(PermissionDenied):
         roads_replace(actor=street_operator, lines=[line], source="osm")
     assert Road.objects.filter(source="osm").count() == 0
+
+
+def test_roads_command_imports_a_file_and_names_a_bad_one(tmp_path, db):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "roads.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"highway": "primary", "name": "中山路"},
+         "geometry": {"type": "LineString", "coordinates": [[106.56, 29.55], [106.57, 29.56]]}}]}))
+    call_command("city", "roads", str(good))
+    assert list(Road.objects.values_list("name", "source")) == [("中山路", "file:roads.geojson")]
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"highway": "primary"}, "geometry": None}]}))
+    with pytest.raises(CommandError, match=r"features\[0\]"):
+        call_command("city", "roads", str(bad))
+    assert Road.objects.count() == 1  # nothing changed
