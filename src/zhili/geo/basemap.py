@@ -11,8 +11,8 @@ labels join across tile edges) and simplified for its zoom:
 
 Tiles are the same for every user (public geography, like /locate), so they
 are rendered once per boundary version and display CRS and kept on disk under
-DATA_DIR/basemap/ (ZHILI_DATA_DIR); the version is in the URL and the ETag, so browsers
-keep them for a year. With GCJ-02 display tiles (AMap, Tencent) the tile's
+DATA_DIR/basemap/ (ZHILI_DATA_DIR); the ETag carries the version, so browsers
+keep a tile an hour and then revalidate it (a 304 until the boundaries change). With GCJ-02 display tiles (AMap, Tencent) the tile's
 window is taken in GCJ-02 and every coordinate is shifted, so the vector
 base sits on the raster tiles.
 """
@@ -237,15 +237,20 @@ def tile_bytes(z: int, x: int, y: int) -> tuple[bytes, str]:
 
 # -- what a page's map needs ----------------------------------------------------
 
+# Pages read no boundary version (it would cost a query a second on every map
+# page); tiles are revalidated by their versioned ETag after BASE_MAX_AGE instead.
+SYNTHETIC_KEY = "geo:basemap-synthetic"
+PAGE_CACHE_SECONDS = 300
+
 
 def is_synthetic() -> bool:
     """Whether any road or boundary on the base map is generated (said in its attribution)."""
-    key = f"geo:basemap-synthetic:{index.boundary_version()}"
-    found = cache.get(key)
+    # Not keyed by the boundary version: a page then reads nothing to show its map.
+    found = cache.get(SYNTHETIC_KEY)
     if found is None:
         found = (Road.objects.filter(synthetic=True).exists()
                  or AreaNode.objects.filter(synthetic=True).exclude(level=Level.GRID).exists())
-        cache.set(key, found, 3600)
+        cache.set(SYNTHETIC_KEY, found, PAGE_CACHE_SECONDS)
     return found
 
 
@@ -262,8 +267,7 @@ def page_config() -> dict:
             tiles = ""  # `zhili check` names the problem; the vector base still draws
     base = _("Zhili base map (synthetic roads and areas)") if is_synthetic() else _("Zhili base map")
     return {
-        "base": reverse("geo:base-tile", args=[0, 0, 0]).replace("0/0/0", "{z}/{x}/{y}")
-        + f"?v={version_tag()}",
+        "base": reverse("geo:base-tile", args=[0, 0, 0]).replace("0/0/0", "{z}/{x}/{y}"),
         "baseAttribution": base,
         "tiles": tiles, "tilesAttribution": attribution,
         "tilesMinZoom": low, "tilesMaxZoom": high,

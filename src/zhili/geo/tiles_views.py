@@ -1,8 +1,8 @@
 """The map's tiles: the vector base (/geo/base/z/x/y.json) and a local raster archive (/geo/tiles/z/x/y).
 
 Both are the same for every signed-in user and change only with a new
-boundary version or a new archive, so they carry an ETag and are kept by the
-browser for a long time (the base tile URL carries the version).
+boundary version or a new archive, so they carry an ETag (the base tile's
+names the version) and the browser keeps them, revalidating after a while.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from zhili.geo import basemap, tilesfile
 
-BASE_CACHE = "private, max-age=31536000, immutable"  # versioned URLs
+BASE_CACHE = "private, max-age=3600"  # then revalidated: the ETag carries the version
 TILES_CACHE = "private, max-age=86400"
 
 
