@@ -185,6 +185,8 @@ ZHILI_TILE_URL = os.environ.get("ZHILI_TILE_URL", "")
 ZHILI_TILE_ATTRIBUTION = os.environ.get("ZHILI_TILE_ATTRIBUTION", "")
 # The CRS the configured tiles are drawn in: wgs84 (Tianditu) or gcj02 (AMap, Tencent).
 ZHILI_TILE_CRS = os.environ.get("ZHILI_TILE_CRS", "wgs84")
+# Or raster tiles from a local MBTiles/PMTiles archive, served by Zhili at /geo/tiles/.
+ZHILI_TILES_FILE = os.environ.get("ZHILI_TILES_FILE", "")
 
 # Content-Security-Policy on every response: pages load scripts, styles, fonts
 # and data from this host only (closed networks; and an injected <script> or

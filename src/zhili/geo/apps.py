@@ -23,3 +23,6 @@ class GeoConfig(ZhiliAppConfig):
     urls = (UrlMount("geo/", "zhili.geo.urls"),)
     api_router = ("/geo", "zhili.geo.api.router")
     demo_steps = (DemoStep("geo", "zhili.geo.demo.seed"),)
+
+    def ready(self):
+        from zhili.geo import checks  # noqa: F401  (registers the tile settings checks)

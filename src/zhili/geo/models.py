@@ -81,7 +81,9 @@ class AreaNode(models.Model):
 
     class Meta:
         ordering = ["path"]
-        indexes = [models.Index(fields=["parent", "code"])]
+        indexes = [models.Index(fields=["parent", "code"]),
+                   # the base map's window query (geo/basemap.py)
+                   models.Index(fields=["level", "min_lon"], name="geo_area_level_lon")]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -110,3 +112,36 @@ class BoundaryVersion(models.Model):
 
     def __str__(self):
         return f"boundary version {self.version}"
+
+
+class RoadKind(models.TextChoices):
+    """OpenStreetMap `highway` classes the base map draws, widest first."""
+
+    PRIMARY = "primary", _("Main road")
+    SECONDARY = "secondary", _("Secondary road")
+    RESIDENTIAL = "residential", _("Local road")
+
+
+class Road(models.Model):
+    """A named road line of the base map (WGS84 WKB), from OSM-like data or generated.
+
+    Only drawn: no routing here (the emergency app keeps its own network).
+    The bounding box makes a tile's window query cheap.
+    """
+
+    name = models.CharField(max_length=64, blank=True)
+    name_en = models.CharField(max_length=128, blank=True)
+    kind = models.CharField(max_length=16, choices=RoadKind.choices)
+    geometry = models.BinaryField(help_text="WKB LineString/MultiLineString, WGS84")
+    min_lon = models.FloatField()
+    min_lat = models.FloatField()
+    max_lon = models.FloatField()
+    max_lat = models.FloatField()
+    synthetic = models.BooleanField(default=False)
+    source = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "min_lon"], name="geo_road_kind_lon")]
+
+    def __str__(self):
+        return self.name or f"{self.kind} {self.pk}"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, OutsideCity
 from zhili.core.scoping import Scope, scope_of
-from zhili.geo import coords, geojson, index
+from zhili.geo import basemap, coords, geojson, index
 from zhili.geo.index import Located, Place
 from zhili.geo.models import AreaNode, Level, normalise_code
 
@@ -142,6 +142,11 @@ def node_children_geojson(*, actor, code: str, zoom: int | None = None) -> dict:
     collection["bbox"] = [node.min_lon, node.min_lat, node.max_lon, node.max_lat]
     collection["zoom"] = zoom  # a foreign member (RFC 7946 §6.1): the zoom simplified for
     return collection
+
+
+def map_display_crs() -> str:
+    """The CRS pages draw maps in: gcj02 with AMap/Tencent tiles configured, else wgs84."""
+    return basemap.display_crs()
 
 
 # -- locating (public) -------------------------------------------------------

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from zhili.audit.services import audit_record
 from zhili.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
-from zhili.geo import generator, index
+from zhili.geo import generator, index, roads
 from zhili.geo.importing import DEFAULT_TOLERANCE_M2, import_plan
-from zhili.geo.models import LEVEL_ORDER, AreaNode, BoundaryVersion
+from zhili.geo.models import LEVEL_ORDER, AreaNode, BoundaryVersion, Level, Road
 
 BATCH = 2000
 
@@ -158,3 +158,40 @@ def _common_path(paths: list[str]) -> str:
             break
         common.append(segment[0])
     return "/".join(common) + "/" if common else ""
+
+
+def roads_replace(*, actor=None, lines: list[roads.RoadLine], source: str,
+                  synthetic: bool = False) -> int:
+    """Replace the base map's roads with `lines` (WGS84), all or nothing.
+
+    The base map's tiles are versioned by the boundary version, so it is bumped.
+    """
+    if actor is not None and not actor.scope("geo.change_area").covers(f"{generator.CITY_CODE}/"):
+        raise PermissionDenied(_("Only a city-wide administrator may replace the roads."))
+    rows = []
+    for line in lines:
+        minx, miny, maxx, maxy = line.geometry.bounds
+        rows.append(Road(kind=line.kind, name=line.name, name_en=line.name_en,
+                         geometry=shapely.to_wkb(line.geometry), min_lon=minx, min_lat=miny,
+                         max_lon=maxx, max_lat=maxy, synthetic=synthetic, source=source[:64]))
+    with transaction.atomic():
+        Road.objects.all().delete()
+        for start in range(0, len(rows), BATCH):
+            Road.objects.bulk_create(rows[start : start + BATCH])
+        boundary_version_bump()
+        audit_record(actor=actor, action="roads.replace", object_type="geo.road",
+                     area_path=f"{generator.CITY_CODE}/",
+                     detail={"source": source, "count": len(rows), "synthetic": synthetic})
+    return len(rows)
+
+
+def roads_generate(*, actor=None, seed: int = 1) -> int:
+    """The demo's synthetic roads (roads.synthetic_roads) from the loaded city's areas."""
+    centres = {level: list(AreaNode.objects.filter(level=level)
+                           .values_list("centre_lon", "centre_lat"))
+               for level in (Level.STREET, Level.COMMUNITY, Level.GRID)}
+    city = AreaNode.objects.filter(level=Level.CITY).first()
+    if city is None:
+        raise Conflict(_("No city is loaded: generate or import the city first."))
+    lines = roads.synthetic_roads(centres, city.shape, seed=seed)
+    return roads_replace(actor=actor, lines=lines, source=roads.SOURCE_SYNTHETIC, synthetic=True)

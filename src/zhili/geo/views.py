@@ -40,9 +40,6 @@ def map_view(request):
         "api": reverse("api-1.0.0:api-root") + "geo/",
         "start": start.code if start else None,
         "lang": get_language() or settings.LANGUAGE_CODE,
-        "tileUrl": settings.ZHILI_TILE_URL,
-        "tileAttribution": settings.ZHILI_TILE_ATTRIBUTION,
-        "tileCrs": settings.ZHILI_TILE_CRS,
         "layers": layers_for(request.user),
     }
     return render(request, "geo/map.html", {"config": config, "start": start})

@@ -19,8 +19,8 @@ def test_map_starts_at_the_home_area(client, grid_worker, grid):
                  'data-level="grid"', "leaflet/leaflet.js", "geo/map.js", "/jsi18n/"):
         assert hook in html
     config = response.context["config"]
-    assert config["start"] == grid.code and config["tileUrl"] == ""
-    assert config["api"] == "/api/v1/geo/"
+    assert config["start"] == grid.code and config["api"] == "/api/v1/geo/"
+    assert 'id="basemap-config"' in html and "geo/basemap.js" in html
 
 
 def test_city_admin_starts_at_the_city(client, city_admin, city):
@@ -31,8 +31,8 @@ def test_city_admin_starts_at_the_city(client, city_admin, city):
 @override_settings(ZHILI_TILE_URL="https://tiles.example/{z}/{x}/{y}.png", ZHILI_TILE_CRS="gcj02")
 def test_tile_settings_reach_the_page(client, street_operator):
     client.force_login(street_operator)
-    config = client.get(reverse("geo:map")).context["config"]
-    assert config["tileUrl"].startswith("https://tiles.example/") and config["tileCrs"] == "gcj02"
+    html = client.get(reverse("geo:map")).content.decode()
+    assert '"tiles": "https://tiles.example/{z}/{x}/{y}.png"' in html and '"crs": "gcj02"' in html
 
 
 def test_user_without_geo_permission_is_refused(client, resident):
@@ -41,5 +41,5 @@ def test_user_without_geo_permission_is_refused(client, resident):
 
 
 def test_map_assets_are_served(client, db):
-    for asset in ("geo/map.js", "geo/map.css", "leaflet/leaflet.js"):
+    for asset in ("geo/map.js", "geo/basemap.js", "geo/map.css", "leaflet/leaflet.js"):
         assert client.get(f"/static/{asset}").status_code == 200

@@ -1,7 +1,7 @@
 """Small maps on the pages: the pin's starting point and the grid's outline.
 
-Vector layers are drawn from the database (WGS84); base tiles only when
-ZHILI_TILE_URL is set. With GCJ-02 tiles (AMap, Tencent) the outline and
+Vector layers are drawn from the database (WGS84) over geo's base map
+(geo/basemap.html, with raster tiles when ZHILI_TILES_FILE or ZHILI_TILE_URL is set). With GCJ-02 tiles (AMap, Tencent) the outline and
 points are shifted to GCJ-02 for display, and taps are sent with crs=gcj02,
 so the server converts them back at intake.
 """
@@ -17,12 +17,13 @@ from django.conf import settings
 
 from zhili.geo.coords import wgs84_to_gcj02
 from zhili.geo.models import AreaNode
+from zhili.geo.selectors import map_display_crs
 
 SIMPLIFY_DEGREES = 0.00005  # ~5 m: enough for a grid's outline on a phone
 
 
 def map_crs() -> str:
-    return "gcj02" if settings.ZHILI_TILE_URL and settings.ZHILI_TILE_CRS == "gcj02" else "wgs84"
+    return map_display_crs()  # the tiles' CRS (URL or ZHILI_TILES_FILE), as the base map
 
 
 def to_map(lon: float, lat: float) -> tuple[float, float]:

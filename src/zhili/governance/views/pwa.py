@@ -33,6 +33,7 @@ SHELL_STATIC = [
     "governance/offline.js",
     "governance/forms.js",
     "governance/report.js",
+    "geo/basemap.js",  # the base map under the report pin (tiles themselves need the network)
     "governance/icon-192.png",
     "governance/icon-512.png",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -54,6 +55,11 @@ class Command(BaseCommand):
         exp.add_argument("--under", metavar="CODE", help="only this area and what lies below it")
         exp.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
 
+        rds = sub.add_parser("roads", help="Replace the base map's roads: from OSM-like GeoJSON "
+                                           "lines, or generated (synthetic) without a file.")
+        rds.add_argument("file", nargs="?", help="GeoJSON lines with highway/name/name:en")
+        rds.add_argument("--seed", type=int, default=1)
+
     def handle(self, *args, action, **options):
         try:
             getattr(self, f"do_{action}")(**options)
@@ -88,6 +94,32 @@ class Command(BaseCommand):
         self.stdout.write(f"preset {preset}, seed {seed}: {elapsed:.1f} s, "
                           f"peak memory {peak_rss_mb():.0f} MB")
         self.stdout.write("Levels below district are synthetic (generated), and marked so.")
+
+    # -- roads ------------------------------------------------------------
+
+    def do_roads(self, *, file, seed, **_):
+        from zhili.geo import roads
+        from zhili.geo.services import roads_generate, roads_replace
+
+        if file is None:
+            n = roads_generate(seed=seed)
+            self.stdout.write(f"{n:,} synthetic roads generated.")
+            return
+        try:
+            with open(file, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise CommandError(f"{file} is not JSON: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("features"), list):
+            raise CommandError(f"{file} is not a GeoJSON FeatureCollection.")
+        try:
+            lines = roads.from_geojson(data["features"])
+        except roads.RoadProblem as exc:
+            raise CommandError(str(exc)) from None
+        n = roads_replace(lines=lines, source=f"file:{os.path.basename(file)}")
+        self.stdout.write(f"{n:,} roads imported from {file}.")
 
     # -- locate -----------------------------------------------------------
 

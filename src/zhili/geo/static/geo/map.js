@@ -1,6 +1,6 @@
 /* The area map: vector layers from /api/v1/geo/nodes/{code}/children, drilled down
- * district → street → community → grid. Boundaries are WGS84; when the configured
- * tiles are GCJ-02 (AMap, Tencent) the overlays are shifted to GCJ-02 for display.
+ * district → street → community → grid, over the base map (geo/basemap.js). Boundaries
+ * are WGS84; with GCJ-02 tiles (AMap, Tencent) the overlays are shifted for display.
  * Strings come from Django's JavaScript catalog (gettext). */
 (function () {
   'use strict';
@@ -20,42 +20,12 @@
   var layer = null;
   var requestSeq = 0;
 
-  // -- WGS84 → GCJ-02 (the standard forward transform; see zhili/geo/coords.py) --
-  var A = 6378245.0, EE = 0.00669342162296594323;
-  function tLat(x, y) {
-    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
-    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
-    return r;
-  }
-  function tLon(x, y) {
-    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
-    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
-    return r;
-  }
-  function toGcj(lon, lat) {
-    if (lon < 72 || lon > 137 || lat < 0 || lat > 55) { return [lon, lat]; }
-    var dLat = tLat(lon - 105, lat - 35), dLon = tLon(lon - 105, lat - 35);
-    var rad = lat / 180 * Math.PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad);
-    var sq = Math.sqrt(magic);
-    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
-    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
-    return [lon + dLon, lat + dLat];
-  }
-  var shift = config.tileCrs === 'gcj02';
-  function latLng(lon, lat) {
-    var p = shift ? toGcj(lon, lat) : [lon, lat];
-    return L.latLng(p[1], p[0]);
-  }
+  // Stored WGS84, drawn in the display CRS of the base map (GCJ-02 with AMap/Tencent tiles).
+  var latLng = ZhiliBasemap.toDisplay;
 
   // -- the map --
   var map = L.map('map', { zoomSnap: 0.25, minZoom: 3, maxZoom: 19 });
-  if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || '', maxZoom: 19 }).addTo(map);
-  }
+  ZhiliBasemap.addTo(map);
 
   // The apps' overlays (config.layers): fetched when first switched on.
   if (config.layers && config.layers.length) {

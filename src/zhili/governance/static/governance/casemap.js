@@ -1,4 +1,5 @@
-/* The case page's small map: the case's pin inside its grid's outline. */
+/* The case page's small map: the case's pin inside its grid's outline, over geo's base map.
+ * The server gives the point and outline already in the map's display CRS (views/maps.py). */
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -6,9 +7,7 @@
     if (!el || !window.L) { return; }
     var point = L.latLng(Number(el.dataset.lat), Number(el.dataset.lon));
     var map = L.map(el, { scrollWheelZoom: false });
-    if (el.dataset.tiles) {
-      L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
-    }
+    if (window.ZhiliBasemap) { ZhiliBasemap.addTo(map); }  // roads, boundaries, names (geo)
     if (el.dataset.outline) {
       var layer = L.geoJSON(JSON.parse(el.dataset.outline),
         { style: { color: "#b3261e", weight: 2, fillOpacity: 0.06 } }).addTo(map);

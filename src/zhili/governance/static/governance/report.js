@@ -2,8 +2,9 @@
  *
  * The browser's geolocation is WGS84. A WeChat or AMap wrapper that has GCJ-02
  * coordinates opens the page as /governance/report/?lon=…&lat=…&crs=gcj02 (or
- * sets the hidden crs field); the server converts at intake. Taps on the map
- * are in the map's own CRS (data-crs: wgs84 without tiles or with Tianditu).
+ * sets the hidden crs field); the server converts at intake. Taps on the map are
+ * in the map's display CRS (GCJ-02 with AMap/Tencent tiles) and are converted back
+ * to WGS84 here (geo/basemap.js) before they are sent.
  */
 (function () {
   "use strict";
@@ -34,20 +35,35 @@
         (crs.value && crs.value !== "wgs84" ? " (" + crs.value.toUpperCase() + ")" : "");
     }
 
-    function place(latlng, from) {
-      lat.value = latlng.lat.toFixed(7);
-      lon.value = latlng.lng.toFixed(7);
-      crs.value = from;
+    var base = window.ZhiliBasemap;
+    var mapCrs = base ? base.config.crs : (el && el.dataset.crs) || "wgs84";
+
+    // A point in `from` as it sits on this map (the start may come in either CRS).
+    function onMap(lonv, latv, from) {
+      if (base && from === "wgs84") { return base.toDisplay(lonv, latv); }
+      if (base && from === "gcj02" && mapCrs === "wgs84") {
+        var w = base.toWgs(lonv, latv);
+        return L.latLng(w[1], w[0]);
+      }
+      return L.latLng(latv, lonv);
+    }
+
+    // A point on the map (display CRS) is kept as WGS84.
+    function place(latlng) {
+      var w = base ? base.fromDisplay(latlng) : { lon: latlng.lng, lat: latlng.lat };
+      lat.value = w.lat.toFixed(7);
+      lon.value = w.lon.toFixed(7);
+      crs.value = base ? "wgs84" : mapCrs;
       if (marker) { marker.setLatLng(latlng); }
       show();
     }
 
     if (el && window.L) {
       map = L.map(el);
-      if (el.dataset.tiles) {
-        L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
-      }
-      var start = L.latLng(Number(lat.value || el.dataset.lat), Number(lon.value || el.dataset.lon));
+      if (base) { base.addTo(map); }  // roads, boundaries, names (geo)
+      var start = lat.value && lon.value
+        ? onMap(Number(lon.value), Number(lat.value), crs.value || "wgs84")
+        : L.latLng(Number(el.dataset.lat), Number(el.dataset.lon));  // already in the map's CRS
       var outline = el.dataset.outline ? JSON.parse(el.dataset.outline) : null;
       if (outline) {
         var layer = L.geoJSON(outline, { style: { color: "#b3261e", weight: 2, fillOpacity: 0.06 } }).addTo(map);
@@ -57,8 +73,8 @@
       }
       marker = L.marker(start, { draggable: true, keyboard: true }).addTo(map);
       el.zhiliMap = map;  // for a WebView wrapper (and the browser test) to drive the map
-      map.on("click", function (e) { place(e.latlng, el.dataset.crs || "wgs84"); });
-      marker.on("dragend", function () { place(marker.getLatLng(), el.dataset.crs || "wgs84"); });
+      map.on("click", function (e) { place(e.latlng); });
+      marker.on("dragend", function () { place(marker.getLatLng()); });
     }
 
     var me = document.getElementById("locate-me");
@@ -68,8 +84,9 @@
         me.disabled = true;
         navigator.geolocation.getCurrentPosition(function (p) {
           me.disabled = false;
-          var latlng = { lat: p.coords.latitude, lng: p.coords.longitude };
-          place(latlng, "wgs84");
+          var latlng = base ? base.toDisplay(p.coords.longitude, p.coords.latitude)
+            : { lat: p.coords.latitude, lng: p.coords.longitude };
+          place(latlng);
           if (map) { map.setView(latlng, 17); }
         }, function (err) {
           me.disabled = false;
