@@ -44,9 +44,6 @@ def map_view(request):
         "geoApi": reverse("api-1.0.0:api-root") + "geo/",
         "start": home.code if home is not None else None,
         "lang": get_language() or settings.LANGUAGE_CODE,
-        "tileUrl": settings.ZHILI_TILE_URL,
-        "tileAttribution": settings.ZHILI_TILE_ATTRIBUTION,
-        "tileCrs": settings.ZHILI_TILE_CRS,
         "layers": layers_for(user),
         "figures": reverse("cockpit:figures"),
         # Server-sent events under ASGI (uvicorn); WSGI (runserver, the test server)

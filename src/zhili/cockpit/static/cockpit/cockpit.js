@@ -18,36 +18,9 @@
   var liveState = document.querySelector('.live-state');
   var detail = document.getElementById('cockpit-detail');
 
-  // -- WGS84 → GCJ-02 for display over GCJ-02 tiles (see zhili/geo/coords.py) --
-  var A = 6378245.0, EE = 0.00669342162296594323;
-  function tLat(x, y) {
-    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
-    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
-    return r;
-  }
-  function tLon(x, y) {
-    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
-    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
-    return r;
-  }
-  function toGcj(lon, lat) {
-    if (lon < 72 || lon > 137 || lat < 0 || lat > 55) { return [lon, lat]; }
-    var dLat = tLat(lon - 105, lat - 35), dLon = tLon(lon - 105, lat - 35);
-    var rad = lat / 180 * Math.PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad);
-    var sq = Math.sqrt(magic);
-    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
-    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
-    return [lon + dLon, lat + dLat];
-  }
-  var shift = config.tileCrs === 'gcj02';
-  function latLng(lon, lat) {
-    var p = shift ? toGcj(lon, lat) : [lon, lat];
-    return L.latLng(p[1], p[0]);
-  }
+  // Points are stored in WGS84; the base map (geo/basemap.js) shows them over its
+  // tiles, shifted to GCJ-02 when the tiles are (one transform for every map).
+  var latLng = ZhiliBasemap.toDisplay;
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -75,9 +48,7 @@
   // -- the map and the area's boundaries --
   var map = L.map('cockpit-map', { zoomSnap: 0.25, minZoom: 3, maxZoom: 19 });
   map.setView([29.56, 106.55], 11);
-  if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || '', maxZoom: 19 }).addTo(map);
-  }
+  ZhiliBasemap.addTo(map);
   var boundaries = L.geoJSON(null, {
     coordsToLatLng: function (c) { return latLng(c[0], c[1]); },
     style: function () { return { className: 'area', color: '#0b57d0', weight: 1.2, fillOpacity: 0.04 }; },
