@@ -33,8 +33,8 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -48,9 +48,10 @@ DEFAULT_CHANNELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One delivery as a channel sees it."""
+class Outgoing(NamedTuple):
+    """One delivery as a channel sees it (a named tuple: the worker makes one per
+    delivery, a million for one warning, and a tuple is made in a third of the
+    time of a frozen dataclass)."""
 
     id: int
     channel: str

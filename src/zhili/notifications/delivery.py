@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from zhili.notifications.acklinks import rendered
+from zhili.notifications.acklinks import PLACEHOLDER, rendered
 from zhili.notifications.channels import Channel, Outgoing, Undeliverable, channels_all
 from zhili.notifications.models import Delivery, Message
 
@@ -154,12 +154,18 @@ def _outgoing(name: str, claimed, messages) -> list[Outgoing]:
     wanted = {row[1] for row in claimed} - messages.keys()
     if wanted:
         messages.update(Message.objects.only("kind", "title", "body", "link").in_bulk(wanted))
-    result = []
-    for pk, message_id, user_id, person_id, address, attempts in claimed:
+    # Per delivery only a tuple: the message's fields are looked up once per message.
+    parts = {}
+    for message_id in {row[1] for row in claimed}:
         m = messages[message_id]
+        parts[message_id] = (m.kind, m.title, m.body, m.link, PLACEHOLDER in m.link)
+    result = []
+    append = result.append
+    for pk, message_id, user_id, person_id, address, attempts in claimed:
+        kind, title, body, link, personal = parts[message_id]
         # A link with {ack} becomes this delivery's own acknowledgement link (acklinks.py).
-        result.append(Outgoing(pk, name, user_id, person_id, address, m.kind, m.title, m.body,
-                               rendered(m.link, pk), attempts))
+        append(Outgoing(pk, name, user_id, person_id, address, kind, title, body,
+                        rendered(link, pk) if personal else link, attempts))
     return result
 
 
@@ -212,11 +218,17 @@ def _record_sent(call: list[Outgoing], refs, moment) -> None:
 
 
 def _sent_sql(call: list[Outgoing], refs, moment) -> tuple[str, list]:
-    """PostgreSQL's "sent" UPDATE: one array parameter, not one per row."""
+    """PostgreSQL's "sent" UPDATE: one array parameter, not one per row.
+
+    The ids go as one array literal made here: psycopg's adaptation of a list
+    checks every element against a pattern, which cost a third of the worker's
+    time in bench/fanout.py. Integers need no quoting.
+    """
     ref = (refs if isinstance(refs, str) else "")[:64]
+    ids = "{" + ",".join([str(o.id) for o in call]) + "}"
     return (f"UPDATE {Delivery._meta.db_table} SET status = 'sent', sent_at = %s,"
-            " provider_ref = %s, last_error = '' WHERE id = ANY(%s)",
-            [moment, ref, [o.id for o in call]])
+            " provider_ref = %s, last_error = '' WHERE id = ANY(%s::bigint[])",
+            [moment, ref, ids])
 
 
 def _record_failure(channel: Channel, call: list[Outgoing], exc: Exception, moment,
