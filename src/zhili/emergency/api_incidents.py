@@ -33,11 +33,11 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_severity_label(obj):
-        return str(obj.get_severity_display())
+        return obj["severity_label"] if isinstance(obj, dict) else str(obj.get_severity_display())
 
     @staticmethod
     def resolve_grid(obj):
-        return obj.grid.code
+        return obj["grid"] if isinstance(obj, dict) else obj.grid.code
 
 
 class IncidentPage(Schema):
