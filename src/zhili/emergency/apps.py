@@ -38,7 +38,9 @@ class EmergencyConfig(ZhiliAppConfig):
                          order=44))
     urls = (UrlMount("emergency/", "zhili.emergency.urls"),)
     api_router = ("/emergency", "zhili.emergency.api.router")
-    demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),)
+    demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),
+                  DemoStep("emergency-incidents", "zhili.emergency.demo_incidents.seed",
+                           after=("emergency", "accounts")))
     map_layers = (
         MapLayer("rescue-resources", _("Rescue resources"), "emergency:layer_resources",
                  "emergency.view_resource"),

@@ -259,3 +259,23 @@ def test_query_counts_of_the_list_and_the_layer_stay_flat(
     assert_flat(django_assert_max_num_queries, django_assert_num_queries,
                 fetch=lambda: client.get("/emergency/layers/incidents.geojson"), grow=grow,
                 rows=lambda r: len(r.json()["features"]), most=8)
+
+
+def test_the_demo_seeds_an_open_incident_from_a_warning_with_two_resources():
+    incident = Incident.objects.filter(source="warning", status="open").first()
+    assert incident is not None and incident.warning_id
+    assert incident.assignments.filter(released_at__isnull=True).count() == 2
+
+
+def test_the_database_refuses_a_second_active_assignment(grid, district_operator):
+    """What stops two concurrent assigns that both read "available" (the row lock aside)."""
+    from django.db import IntegrityError, transaction
+
+    from zhili.emergency.models import IncidentAssignment
+
+    incident = by_hand(district_operator, grid)
+    station = resource(grid, "RR-INC-DB")
+    incidents.incident_assign(actor=district_operator, incident=incident,
+                              resource_code=station.code)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncidentAssignment.objects.create(incident=incident, resource=station, mode="drive")
