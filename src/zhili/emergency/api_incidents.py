@@ -47,7 +47,7 @@ class IncidentPage(Schema):
     previous: str | None = None
 
 
-class AssignmentOut(Schema):
+class IncidentAssignmentOut(Schema):
     resource: str
     name: str
     mode: str
@@ -56,7 +56,7 @@ class AssignmentOut(Schema):
     released_at: datetime | None
 
 
-class TaskOut(Schema):
+class IncidentTaskOut(Schema):
     id: int
     what: str
     department: str | None
@@ -65,7 +65,7 @@ class TaskOut(Schema):
     status: str
 
 
-class EventOut(Schema):
+class IncidentEventOut(Schema):
     kind: str
     note: str
     data: dict
@@ -75,12 +75,12 @@ class EventOut(Schema):
 class IncidentDetail(IncidentOut):
     warning: str | None
     case: str | None
-    assignments: list[AssignmentOut]
-    tasks: list[TaskOut]
-    timeline: list[EventOut]
+    assignments: list[IncidentAssignmentOut]
+    tasks: list[IncidentTaskOut]
+    timeline: list[IncidentEventOut]
 
 
-class SuggestionOut(Schema):
+class IncidentSuggestionOut(Schema):
     rescue_class: str
     resource: str
     name: str
@@ -88,7 +88,7 @@ class SuggestionOut(Schema):
     eta_seconds: float | None
 
 
-class OpenIn(Schema):
+class IncidentOpenIn(Schema):
     title: str = Field("", max_length=200)
     severity: str | int | None = Field(None, description="I–IV, 1–4, general … or 一般 …")
     lon: Number | None = None
@@ -97,22 +97,22 @@ class OpenIn(Schema):
     case: str = Field("", max_length=24, description="open from this case tracking number")
 
 
-class ResourceRefIn(Schema):
+class IncidentResourceIn(Schema):
     resource: str = Field(min_length=1, max_length=40)
 
 
-class TaskIn(Schema):
+class IncidentTaskIn(Schema):
     what: str = Field(min_length=1, max_length=300)
     department: str = Field("", max_length=40)
     resource: str = Field("", max_length=40)
     due: datetime | None = None
 
 
-class TextIn(Schema):
+class IncidentNoteIn(Schema):
     text: str = Field(min_length=1, max_length=2000)
 
 
-class CloseIn(Schema):
+class IncidentCloseIn(Schema):
     summary: str = Field(min_length=1, max_length=4000)
 
 
@@ -143,7 +143,7 @@ def incident_list(request, page: Query[PageParams], status: str = "open"):
 
 @router.post("", response={201: IncidentDetail, **WRITE_ERRORS},
              summary="Open an incident: from a warning, from a case, or by hand")
-def incident_open(request, payload: OpenIn):
+def incident_open(request, payload: IncidentOpenIn):
     data = payload.dict()
     incident = services.incident_open(
         actor=request.user, title=data["title"], severity=data["severity"], lon=data["lon"],
@@ -157,7 +157,7 @@ def incident_detail(request, number: str):
     return detail(request.user, number)
 
 
-@router.get("/{number}/suggest", response={200: list[SuggestionOut], **ERRORS},
+@router.get("/{number}/suggest", response={200: list[IncidentSuggestionOut], **ERRORS},
             summary="The nearest available resources per rescue class, by arrival time")
 def incident_suggest(request, number: str):
     incident = selectors.incident_get(actor=request.user, number=number)
@@ -169,7 +169,7 @@ def incident_suggest(request, number: str):
 
 @router.post("/{number}/assign", response={200: IncidentDetail, **WRITE_ERRORS},
              summary="Send an available resource (it becomes busy; its ETA is computed)")
-def incident_assign(request, number: str, payload: ResourceRefIn):
+def incident_assign(request, number: str, payload: IncidentResourceIn):
     incident = selectors.incident_get(actor=request.user, number=number)
     services.incident_assign(actor=request.user, incident=incident,
                              resource_code=payload.resource)
@@ -178,7 +178,7 @@ def incident_assign(request, number: str, payload: ResourceRefIn):
 
 @router.post("/{number}/release", response={200: IncidentDetail, **WRITE_ERRORS},
              summary="Release a resource (it becomes available)")
-def incident_release(request, number: str, payload: ResourceRefIn):
+def incident_release(request, number: str, payload: IncidentResourceIn):
     incident = selectors.incident_get(actor=request.user, number=number)
     services.incident_release(actor=request.user, incident=incident,
                               resource_code=payload.resource)
@@ -187,7 +187,7 @@ def incident_release(request, number: str, payload: ResourceRefIn):
 
 @router.post("/{number}/tasks", response={200: IncidentDetail, **WRITE_ERRORS},
              summary="Give a task to a department or a rescue resource")
-def incident_task(request, number: str, payload: TaskIn):
+def incident_task(request, number: str, payload: IncidentTaskIn):
     incident = selectors.incident_get(actor=request.user, number=number)
     services.incident_task_add(actor=request.user, incident=incident, what=payload.what,
                                department=payload.department, resource_code=payload.resource,
@@ -205,7 +205,7 @@ def incident_task_done(request, number: str, task_id: Id):
 
 @router.post("/{number}/notes", response={200: IncidentDetail, **WRITE_ERRORS},
              summary="Add a situation note to the timeline")
-def incident_note(request, number: str, payload: TextIn):
+def incident_note(request, number: str, payload: IncidentNoteIn):
     incident = selectors.incident_get(actor=request.user, number=number)
     services.incident_note(actor=request.user, incident=incident, text=payload.text)
     return detail(request.user, number)
@@ -213,7 +213,7 @@ def incident_note(request, number: str, payload: TextIn):
 
 @router.post("/{number}/close", response={200: IncidentDetail, **WRITE_ERRORS},
              summary="Close with a summary (required); every resource is released")
-def incident_close(request, number: str, payload: CloseIn):
+def incident_close(request, number: str, payload: IncidentCloseIn):
     incident = selectors.incident_get(actor=request.user, number=number)
     services.incident_close(actor=request.user, incident=incident, summary=payload.summary)
     return detail(request.user, number)
