@@ -114,3 +114,11 @@ def incidents_geojson(*, actor) -> dict:
                        "severity_label": str(labels[severity]),
                        "colour": SEVERITY_COLOURS[severity], "opened_at": opened_at.isoformat()},
     } for number, title, severity, lon, lat, opened_at in rows]}
+
+
+def open_incident_counts(*, actor) -> dict[int, int]:
+    """{severity 1..4: open incidents of the actor's area} (for the cockpit's tiles)."""
+    _scoped(actor)
+    counts = dict(Incident.objects.restrict(actor, VIEW).filter(status=Incident.Status.OPEN)
+                  .values("severity").annotate(n=Count("id")).values_list("severity", "n"))
+    return {severity: counts.get(severity, 0) for severity in (1, 2, 3, 4)}

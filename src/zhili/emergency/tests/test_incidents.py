@@ -233,7 +233,11 @@ def test_pages_board_and_detail(client, grid, district_operator, street_operator
 
 def test_layer_shows_open_incidents_of_the_area_with_colour(client, grid, other_grid,
                                                              district_operator, city_admin):
+    from zhili.emergency.selectors_incidents import open_incident_counts
+
+    before = open_incident_counts(actor=district_operator)
     mine = by_hand(district_operator, grid, severity="I")
+    assert open_incident_counts(actor=district_operator)[1] == before[1] + 1
     client.force_login(district_operator)
     features = client.get("/emergency/layers/incidents.geojson").json()["features"]
     found = {f["id"]: f for f in features}
