@@ -88,3 +88,8 @@ def gap_out(row) -> dict:
             "responders_s": row.responders_s, "air_resource": code(row.air_resource),
             "ground_resource": code(row.ground_resource),
             "responders_resource": code(row.responders_resource)}
+
+
+from zhili.emergency.api_incidents import router as incidents_router  # noqa: E402
+
+router.add_router("/incidents", incidents_router)

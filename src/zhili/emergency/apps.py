@@ -23,21 +23,29 @@ class EmergencyConfig(ZhiliAppConfig):
         "emergency.view_resource": _("See the rescue resources of the area"),
         "emergency.manage_resource": _("Add and change rescue resources"),
         "emergency.view_coverage": _("See the rescue circles, coverage and gaps of the area"),
+        "emergency.view_incident": _("See the incidents of the area"),
+        "emergency.manage_incident": _("Open, dispatch to and close incidents"),
     }
     grants = merge_grants(
         grant(OPERATOR_ROLES | {Role.EMERGENCY_COMMANDER, Role.CITY_ADMIN},
-              {"emergency.view_resource", "emergency.view_coverage"}),
+              {"emergency.view_resource", "emergency.view_coverage", "emergency.view_incident"}),
         grant({Role.EMERGENCY_COMMANDER, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
-               Role.CITY_ADMIN}, {"emergency.manage_resource"}),
+               Role.CITY_ADMIN}, {"emergency.manage_resource", "emergency.manage_incident"}),
     )
     nav_items = (NavItem(_("Rescue circles"), "emergency:coverage", "emergency.view_coverage",
-                         order=45),)
+                         order=45),
+                 NavItem(_("Incidents"), "emergency:incidents", "emergency.view_incident",
+                         order=44))
     urls = (UrlMount("emergency/", "zhili.emergency.urls"),)
     api_router = ("/emergency", "zhili.emergency.api.router")
-    demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),)
+    demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),
+                  DemoStep("emergency-incidents", "zhili.emergency.demo_incidents.seed",
+                           after=("emergency", "accounts")))
     map_layers = (
         MapLayer("rescue-resources", _("Rescue resources"), "emergency:layer_resources",
                  "emergency.view_resource"),
         MapLayer("rescue-circles", _("Rescue circles"), "emergency:layer_circles",
                  "emergency.view_coverage"),
+        MapLayer("incidents", _("Open incidents"), "emergency:layer_incidents",
+                 "emergency.view_incident"),
     )

@@ -155,3 +155,11 @@ class GridCoverage(_Times):
 
     def __str__(self):
         return f"grid {self.grid_id} in run {self.run_id}"
+
+
+from zhili.emergency.models_incidents import (  # noqa: E402, F401  (one app, one models module)
+    Incident,
+    IncidentAssignment,
+    IncidentEvent,
+    IncidentTask,
+)
