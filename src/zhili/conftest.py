@@ -46,10 +46,79 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+_seeded = None  # the seeded test database, kept to put back after a flush (see _seed)
+
+
 def _seed():
+    """Seed the demo city; after a flush, put back the copy taken after the first seed.
+
+    A transactional test's flush wipes the city; seeding it again through every
+    app's demo step costs many seconds each time. SQLite's backup API copies the
+    seeded pages back, PostgreSQL takes each table back with COPY and its
+    sequences with setval, both in well under a second. Files the seed wrote
+    (road graphs, drainage models) stay on disk.
+    """
+    global _seeded
+    from django.db import connection
+
     from zhili.core.seeding import seed_demo
 
+    if _seeded is not None:
+        _restore(connection, _seeded)
+        return
     seed_demo(seed=1, log=lambda *_: None)
+    _seeded = _snapshot(connection)
+
+
+def _snapshot(connection):
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(copy)
+        return copy
+    if connection.vendor != "postgresql":
+        return None
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    data, sequences = {}, {}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in tables:
+            with raw.copy(f'COPY (SELECT * FROM "{table}") TO STDOUT (FORMAT BINARY)') as out:
+                data[table] = b"".join(bytes(chunk) for chunk in out)
+        for seq in connection.introspection.sequence_list():
+            name = connection.introspection.get_sequences(cursor, seq["table"])
+            for s in name:
+                cursor.execute(f'SELECT last_value, is_called FROM "{s["name"]}"')
+                sequences[s["name"]] = cursor.fetchone()
+    return data, sequences
+
+
+def _restore(connection, seeded) -> None:
+    if seeded is None:
+        from zhili.core.seeding import seed_demo
+
+        seed_demo(seed=1, log=lambda *_: None)
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        seeded.backup(connection.connection)
+        return
+    from django.db import transaction
+
+    from zhili.audit.triggers import lifted
+
+    data, sequences = seeded
+    with transaction.atomic(), lifted(connection), connection.cursor() as cursor:
+        raw = cursor.cursor
+        # The flush keeps some rows (the audit head): empty everything, then copy back.
+        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in data) + " CASCADE")
+        for table, rows in data.items():
+            if rows:
+                with raw.copy(f'COPY "{table}" FROM STDIN (FORMAT BINARY)') as into:
+                    into.write(rows)
+        for name, (last_value, is_called) in sequences.items():
+            cursor.execute("SELECT setval(%s, %s, %s)", [f'"{name}"', last_value, is_called])
 
 
 @pytest.fixture(autouse=True)
