@@ -39,7 +39,8 @@ def seed(*, seed: int = 1, log=print) -> None:
             scoring_rule_save(actor=None, code=code, name=name, name_en=name_en, level=level,
                               period="month", weights=WEIGHTS)
     cells = rollups_rebuild(actor=None)
-    log(f"supervision: scoring rules, roll-ups {cells}")
+    log("  supervision: scoring rules; roll-up cells " +
+        ", ".join(f"{source} {n}" for source, n in sorted(cells.items())))
     made = 0
     for code, name, name_en, kind, kpi, cmp, threshold, period, periods, level in RULES:
         _rule, created = ProblemRule.objects.get_or_create(code=code, defaults=dict(

@@ -119,7 +119,8 @@ def test_a_failed_run_keeps_the_old_report_and_tells_the_owner(overview, city_ad
     assert len(notices) == 1 and "pango went away" in notices[0].body
 
 
-def test_a_killed_run_is_failed_by_the_sweep_and_the_old_report_stays(overview, city_admin):
+def test_a_killed_run_is_failed_by_the_sweep_and_the_old_report_stays(overview, city_admin,
+                                                                       english):
     start = P.last_complete("month")
     report_generate(series=overview, period_start=start)
     kept = Report.objects.get(series=overview, period_start=start)
