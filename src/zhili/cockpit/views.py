@@ -110,7 +110,11 @@ def _last_event_id(request) -> int | None:
 
 
 def _close_db() -> None:
-    connection.close()  # resolved in the worker thread, where the request's connection lives
+    """Give the thread's connection back (resolved in the worker thread, where the
+    request's connection lives). Never inside a transaction: with the pool, a close
+    there hands the connection back under the transaction (a test's, say)."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _prepare(user, last: int | None):
@@ -125,7 +129,7 @@ def _prepare(user, last: int | None):
         oldest = live.oldest_seq()
         return scope, live.events_after(last), oldest is not None and last < oldest - 1
     finally:
-        connection.close()
+        _close_db()
 
 
 async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):

@@ -38,7 +38,7 @@ report_generate(series=ReportSeries.objects.get(pk=int(sys.argv[1])),
 """
 
 
-def test_sigkill_mid_report_keeps_the_old_one(tmp_path, settings, city, city_admin):
+def test_sigkill_mid_report_keeps_the_old_one(tmp_path, settings, city, city_admin, english):
     from django.db import connection
 
     from zhili.notifications.models import Message
