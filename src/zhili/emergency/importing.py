@@ -10,14 +10,12 @@ every row in one transaction, or none, and queues one recomputation.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from zhili.core.errors import ApplicationError
+from zhili.core.importing import csv_rows, geojson_features
 
 MAX_ROWS = 100_000
 FIELDS = ("code", "name", "kind", "capacity", "grade", "availability", "contact_name",
@@ -37,39 +35,12 @@ class ImportReport:
 
 
 def _rows(data: bytes, fmt: str, problems: list[str]) -> list[tuple[str, dict]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(f"the file is not UTF-8: {exc}")
-        return []
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"code", "name", "kind", "lon", "lat"} - set(reader.fieldnames or [])
-        if missing:
-            problems.append(f"the header lacks {', '.join(sorted(missing))}")
-            return []
-        rows = []
-        for n, row in enumerate(reader, start=2):
-            if n - 1 > MAX_ROWS:
-                problems.append(f"more than {MAX_ROWS:,} rows")
-                break
-            rows.append((f"row {n}", dict(row)))
-        return rows
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        problems.append(f"not GeoJSON: {str(exc)[:200]}")
-        return []
-    features = document.get("features") if isinstance(document, dict) else None
-    if not isinstance(features, list) or document.get("type") != "FeatureCollection":
-        problems.append("not a GeoJSON FeatureCollection")
-        return []
-    if len(features) > MAX_ROWS:
-        problems.append(f"more than {MAX_ROWS:,} features")
-        return []
+        return csv_rows(data, required={"code", "name", "kind", "lon", "lat"},
+                        max_rows=MAX_ROWS, problems=problems)
+    features = geojson_features(data, max_rows=MAX_ROWS, problems=problems)
     rows = []
-    for n, feature in enumerate(features):
-        where = f"feature {n}"
+    for where, feature in features:
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         properties = feature.get("properties") if isinstance(feature, dict) else None
         coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None

@@ -11,13 +11,12 @@ updated (and said so), a new code created.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from dataclasses import dataclass, field
 
 from django.db import transaction
+
+from zhili.core.importing import csv_rows, geojson_features
 
 MAX_ROWS = 200_000
 MAX_TEXT = {"code": 40, "name": 128, "description": 2000}
@@ -94,38 +93,11 @@ def _polygon(geometry: dict, where: str, problems: list[str]):
 
 def _rows_from(data: bytes, fmt: str, problems: list[str]) -> list[tuple[str, dict]]:
     if fmt == "csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            problems.append(f"the file is not UTF-8: {exc}")
-            return []
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"code", "name", "category", "lon", "lat"} - set(reader.fieldnames or [])
-        if missing:
-            problems.append(f"the header lacks {', '.join(sorted(missing))}")
-            return []
-        out = []
-        for n, row in enumerate(reader, start=2):
-            if n - 1 > MAX_ROWS:
-                problems.append(f"more than {MAX_ROWS:,} rows")
-                break
-            out.append((f"row {n}", dict(row)))
-        return out
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        problems.append(f"not GeoJSON: {str(exc)[:200]}")
-        return []
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" or \
-            not isinstance(document.get("features"), list):
-        problems.append("not a GeoJSON FeatureCollection")
-        return []
-    if len(document["features"]) > MAX_ROWS:
-        problems.append(f"more than {MAX_ROWS:,} features")
-        return []
+        return csv_rows(data, required={"code", "name", "category", "lon", "lat"},
+                        max_rows=MAX_ROWS, problems=problems)
+    features = geojson_features(data, max_rows=MAX_ROWS, problems=problems)
     out = []
-    for n, feature in enumerate(document["features"]):
-        where = f"feature {n}"
+    for where, feature in features:
         if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict) or \
                 not isinstance(feature.get("geometry"), dict):
             problems.append(f"{where}: a Feature needs properties and a geometry")
