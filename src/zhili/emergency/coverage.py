@@ -11,13 +11,14 @@ that fails is marked failed with the error, and the previous results stay.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import shapely
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from zhili.audit.services import audit_record
@@ -27,6 +28,11 @@ from zhili.emergency.models import CLASSES, CoverageRun, GridCoverage, PointCove
 
 log = logging.getLogger(__name__)
 BATCH = 5000
+HEARTBEAT_EVERY = 10.0  # seconds between a running run's beats
+STALE_AFTER = timedelta(seconds=90)  # no beat for this long: the run's process is gone
+WAIT_POLL_S = 1.0  # a second recomputation asks this often whether the first finished
+WAIT_LIMIT = timedelta(minutes=30)
+RETRY_REASON = "retry"  # the recomputation queued for a run found without a heartbeat
 
 
 def street_path(path: str) -> str:
@@ -61,7 +67,7 @@ def class_times(graph, by_class, lon, lat, *, with_polygons: bool = True, bbox=N
     if with_polygons and bbox is not None:
         raster = circles.Raster.over(bbox, circles.raster_cells(graph.nodes) if graph else 100)
     polygon_s = 0.0
-    snapped = graph.snap(lon, lat) if graph is not None else None
+    snapped = graph.snap_places(lon, lat) if graph is not None else None
     for cls in CLASSES:
         res = by_class[cls]
         ids = np.array([r[0] for r in res], dtype=np.int64)
@@ -88,29 +94,129 @@ def class_times(graph, by_class, lon, lat, *, with_polygons: bool = True, bbox=N
     return results, polygons, polygon_s
 
 
+class CoverageBusy(RuntimeError):
+    """Another recomputation held the claim for longer than WAIT_LIMIT."""
+
+
+def _superseded(since: datetime) -> bool:
+    """A run started at or after `since` (running or done) already sees the change."""
+    return CoverageRun.objects.filter(started_at__gte=since).exclude(
+        status=CoverageRun.Status.FAILED).exists()
+
+
+def _claim(reason: str) -> CoverageRun | None:
+    """The one `running` run (a partial unique index), or None while another holds it."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return CoverageRun.objects.create(reason=reason[:64], targets=targets_s(),
+                                              started_at=now, heartbeat_at=now)
+    except IntegrityError:
+        return None
+
+
+class _Heartbeat:
+    """Beats the run's `heartbeat_at` every HEARTBEAT_EVERY seconds from a thread of its own
+    (its own connection), so a run busy in one long numpy call still beats, and a killed
+    process stops beating."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"coverage-beat-{run_id}",
+                                       daemon=True)
+
+    def _beat(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(HEARTBEAT_EVERY):
+                try:
+                    CoverageRun.objects.filter(pk=self.run_id, status=CoverageRun.Status.RUNNING
+                                               ).update(heartbeat_at=timezone.now())
+                except Exception:  # a busy database: the next beat tries again
+                    log.warning("coverage run %s: heartbeat not written", self.run_id,
+                                exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=HEARTBEAT_EVERY + 5)
+
+
 def coverage_compute(*, reason: str = "", requested_at: str | None = None) -> CoverageRun | None:
     """Recompute the rescue circles; None when a run started since the request (that
-    run already sees the change)."""
-    if requested_at:
-        since = datetime.fromisoformat(requested_at)
-        if CoverageRun.objects.filter(started_at__gte=since).exclude(
-                status=CoverageRun.Status.FAILED).exists():
-            return None
-    routing.mark_stale()
-    graph = routing.get_graph()
-    from zhili.emergency.models import RoadNetwork
+    run already sees the change).
 
-    network = RoadNetwork.objects.filter(pk=graph.version).first() if graph else None
-    run = CoverageRun.objects.create(reason=reason[:64], network=network, targets=targets_s())
+    One run at a time: the claim is the INSERT of the one `running` row. A second
+    recomputation waits for the first to finish, then asks again whether a run started
+    since its request — so a burst of changes while one run computes becomes one more
+    run, which reads the latest resources. A holder whose heartbeat stopped is failed
+    rather than waited for."""
+    since = datetime.fromisoformat(requested_at) if requested_at else None
+    give_up = time.monotonic() + WAIT_LIMIT.total_seconds()
+    while True:
+        if since is not None and _superseded(since):
+            return None
+        run = _claim(reason)
+        if run is not None:
+            break
+        coverage_runs_stale_fail()
+        if time.monotonic() > give_up:
+            raise CoverageBusy(f"another rescue-circle run held the claim for over "
+                               f"{WAIT_LIMIT.total_seconds():.0f} s")
+        time.sleep(WAIT_POLL_S)
     try:
-        _compute_into(run, graph)
-    except Exception as exc:
+        with _Heartbeat(run.pk):
+            routing.mark_stale()
+            graph = routing.get_graph()
+            from zhili.emergency.models import RoadNetwork
+
+            run.network = RoadNetwork.objects.filter(pk=graph.version).first() if graph else None
+            CoverageRun.objects.filter(pk=run.pk).update(network=run.network)
+            _compute_into(run, graph)
+    except BaseException as exc:  # a stop (SIGTERM's SystemExit) too: never left running
         log.exception("coverage run %s failed", run.pk)
-        CoverageRun.objects.filter(pk=run.pk).update(
+        CoverageRun.objects.filter(pk=run.pk, status=CoverageRun.Status.RUNNING).update(
             status=CoverageRun.Status.FAILED, finished_at=timezone.now(),
             error=f"{exc}\n{traceback.format_exc()[-4000:]}")
         raise
     return run
+
+
+def coverage_runs_stale_fail(*, now: datetime | None = None) -> int:
+    """Runs still `running` whose heartbeat stopped (their process was killed): failed,
+    each with one recomputation queued in its place (once: a run that was itself such a
+    retry is not retried again)."""
+    from django.utils.translation import gettext as _
+
+    from zhili.emergency.services import coverage_requested
+
+    now = now or timezone.now()
+    stale = list(CoverageRun.objects.filter(status=CoverageRun.Status.RUNNING,
+                                            heartbeat_at__lt=now - STALE_AFTER)
+                 .values_list("pk", "heartbeat_at", "reason"))
+    failed = 0
+    for pk, beat, reason in stale:
+        with transaction.atomic():
+            seconds = round((now - beat).total_seconds())
+            if not CoverageRun.objects.filter(pk=pk, status=CoverageRun.Status.RUNNING).update(
+                    status=CoverageRun.Status.FAILED, finished_at=timezone.now(),
+                    error=_("no heartbeat for %(s)d s: the process computing it was stopped")
+                    % {"s": seconds}):
+                continue  # it finished, or another sweep was first
+            failed += 1
+            audit_record(actor=None, action="rescue_circles.stale_fail",
+                         object_type="emergency.coveragerun", object_id=pk,
+                         detail={"seconds_without_heartbeat": seconds, "reason": reason})
+            if reason != RETRY_REASON:
+                coverage_requested(RETRY_REASON)
+    return failed
 
 
 def _compute_into(run: CoverageRun, graph) -> None:
@@ -147,6 +253,9 @@ def _compute_into(run: CoverageRun, graph) -> None:
         return fields
 
     with transaction.atomic():
+        if not CoverageRun.objects.select_for_update().filter(
+                pk=run.pk, status=CoverageRun.Status.RUNNING).exists():
+            raise RuntimeError("the run was failed by the sweep meanwhile: results not kept")
         for start in range(0, n_points, BATCH):
             PointCoverage.objects.bulk_create([
                 PointCoverage(run=run, risk_point_id=points[i][0], area_path=points[i][3],

@@ -81,6 +81,7 @@ class RoadGraph:
     synthetic: bool = False
     _tree: cKDTree | None = field(default=None, repr=False)
     _transposes: dict = field(default_factory=dict, repr=False)
+    _places: tuple | None = field(default=None, repr=False)  # (lon, lat, nodes, metres)
 
     @classmethod
     def from_segments(cls, lon, lat, seg: Segments, *, version: int = 0,
@@ -140,6 +141,29 @@ class RoadGraph:
         nodes = np.empty(len(points), dtype=np.int64)
         metres = np.empty(len(points), dtype=np.float64)
         nodes[order], metres[order] = node, distance
+        return nodes, metres
+
+    def snap_places(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """`snap` for the coverage run's places, kept with the graph: the risk points and
+        grid centres change rarely and the graph not at all (a new network is a new
+        `RoadGraph`), so a run with the same places reuses the last answer, and one where a
+        few moved snaps only those. Exact: a cached place is the same coordinates."""
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        cached = self._places
+        if cached is not None and len(cached[0]) == len(lon):
+            moved = np.nonzero((cached[0] != lon) | (cached[1] != lat))[0]
+            if len(moved) == 0:
+                return cached[2], cached[3]
+            if len(moved) <= len(lon) // 4:
+                nodes, metres = cached[2].copy(), cached[3].copy()
+                nodes[moved], metres[moved] = self.snap(lon[moved], lat[moved])
+                nodes.flags.writeable = metres.flags.writeable = False
+                self._places = (lon.copy(), lat.copy(), nodes, metres)
+                return nodes, metres
+        nodes, metres = self.snap(lon, lat)
+        nodes.flags.writeable = metres.flags.writeable = False  # shared by every later run
+        self._places = (lon.copy(), lat.copy(), nodes, metres)
         return nodes, metres
 
     # -- storage: one .npz, written to a temporary file and renamed -------------

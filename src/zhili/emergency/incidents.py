@@ -153,9 +153,11 @@ def _resource_status(actor, resource: RescueResource, availability: str, why: st
     coverage_requested("resource")  # a busy resource leaves its rescue circle
 
 
-def incident_assign(*, actor, incident: Incident, resource_code: str) -> IncidentAssignment:
+def incident_assign(*, actor, incident: Incident, resource_code: str,
+                    eta: tuple[str, float | None] | None = None) -> IncidentAssignment:
     """Send an available resource of the actor's area: it becomes busy, its arrival time
-    is computed. Conflict if it is not available (already sent, busy or off duty)."""
+    is computed (or `eta`, (mode, seconds), when the caller just timed it on the same
+    network). Conflict if it is not available (already sent, busy or off duty)."""
     code = _text("resource", resource_code, 40, required=True)
     try:
         with transaction.atomic():
@@ -167,7 +169,8 @@ def incident_assign(*, actor, incident: Incident, resource_code: str) -> Inciden
             if resource.availability != RescueResource.Availability.AVAILABLE:
                 raise Conflict(_("%(code)s is %(state)s, not available.")
                                % {"code": code, "state": resource.get_availability_display()})
-            mode, seconds = eta_seconds(resource, fresh.lon, fresh.lat)
+            mode, seconds = eta if eta is not None else eta_seconds(resource, fresh.lon,
+                                                                     fresh.lat)
             assignment = IncidentAssignment.objects.create(
                 incident=fresh, resource=resource, mode=mode, eta_seconds=seconds,
                 assigned_by=actor if getattr(actor, "is_authenticated", False) else None)

@@ -107,10 +107,18 @@ class CoverageRun(models.Model):
     polygons_s = models.FloatField(default=0)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(default=timezone.now)
+    # Beaten by the running process; a `running` run whose beat stopped is failed by the
+    # sweep (coverage.coverage_runs_stale_fail): its process was killed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            # One recomputation at a time: the claim of a run is this row's INSERT.
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                    name="emergency_one_running_coverage_run"),
+        ]
 
     def __str__(self):
         return f"coverage run {self.pk} ({self.status})"
