@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from ninja import Router
 
-from zhili.cockpit import services
-from zhili.cockpit.schemas import DispatchNearestIn, DispatchNearestOut, PositionIn, PositionOut
+from zhili.cockpit import services, teams
+from zhili.cockpit.schemas import (
+    DispatchNearestIn,
+    DispatchNearestOut,
+    DispatchTeamIn,
+    DispatchTeamOut,
+    PositionIn,
+    PositionOut,
+)
 from zhili.core.errors import NotFound
 from zhili.core.schemas import ProblemOut
 
@@ -32,3 +39,32 @@ def dispatch_nearest(request, case_id: int, payload: DispatchNearestIn):
     return {"case": d.case.pk, "tracking_no": d.case.tracking_no, "status": d.case.status,
             "version": d.case.version, "assignee": d.worker.get_username(),
             "travel_seconds": round(d.travel_seconds, 1), "candidates": d.candidates}
+
+
+def _team_out(d: teams.TeamDispatch) -> dict:
+    a, r = d.assignment, d.assignment.resource
+    return {"incident": d.incident.number, "opened": d.opened, "incident_lon": d.incident.lon,
+            "incident_lat": d.incident.lat,
+            "resource": {"code": r.code, "name": r.name, "kind": r.kind,
+                         "rescue_class": r.rescue_class, "lon": r.lon, "lat": r.lat},
+            "mode": a.mode, "eta_seconds": None if a.eta_seconds is None else round(a.eta_seconds, 1),
+            "arrival_at": d.arrival_at, "candidates": d.candidates}
+
+
+TEAM_ERRORS = {200: DispatchTeamOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut,
+               422: ProblemOut}
+
+
+@router.post("/warnings/{number}/dispatch-team", response=TEAM_ERRORS,
+             summary="Dispatch the nearest available rescue team to a warning's risk point "
+                     "(opening its incident if none is open)")
+def warning_dispatch_team(request, number: str, payload: DispatchTeamIn):
+    return _team_out(teams.warning_dispatch_team(actor=request.user, number=number,
+                                                 rescue_class=payload.rescue_class))
+
+
+@router.post("/incidents/{number}/dispatch-team", response=TEAM_ERRORS,
+             summary="Dispatch the nearest available rescue team to an open incident")
+def incident_dispatch_team(request, number: str, payload: DispatchTeamIn):
+    return _team_out(teams.incident_dispatch_team(actor=request.user, number=number,
+                                                  rescue_class=payload.rescue_class))

@@ -34,3 +34,31 @@ class DispatchNearestOut(Schema):
     assignee: str
     travel_seconds: float
     candidates: int = Field(description="free workers with a fresh position that were compared")
+
+
+class DispatchTeamIn(Schema):
+    rescue_class: str | None = Field(
+        None, alias="class",
+        description="only this team class: ground (stations and professional teams, driving) "
+                    "or responders (community responder groups, walking); both when absent")
+
+
+class DispatchTeamResource(Schema):
+    code: str
+    name: str
+    kind: str
+    rescue_class: str
+    lon: float
+    lat: float
+
+
+class DispatchTeamOut(Schema):
+    incident: str = Field(description="the incident's number")
+    opened: bool = Field(description="true when this dispatch opened the incident from the warning")
+    incident_lon: float
+    incident_lat: float
+    resource: DispatchTeamResource
+    mode: str = Field(description="drive or walk")
+    eta_seconds: float | None = Field(description="travel time on the road network")
+    arrival_at: datetime | None = Field(description="assigned_at + eta_seconds")
+    candidates: int = Field(description="available teams of your area that were timed")

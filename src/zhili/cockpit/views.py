@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from zhili.audit.services import audit_record
 from zhili.cockpit import live, selectors
 from zhili.cockpit.apps import DISPATCH, VIEW_MAP
+from zhili.cockpit.teams import MANAGE as MANAGE_INCIDENT
 from zhili.core.errors import invalid
 from zhili.core.plugins import registry
 
@@ -54,6 +55,9 @@ def map_view(request):
         "pollSeconds": live.poll_seconds() * 2,
         "dispatch": (reverse("api-1.0.0:api-root") + "cockpit/cases/0/dispatch-nearest"
                      if not user.scope(DISPATCH).empty else None),
+        # The nearest free rescue team from a warning or an incident (cockpit/teams.py).
+        "dispatchTeam": (reverse("api-1.0.0:api-root") + "cockpit/{kind}/{number}/dispatch-team"
+                         if not user.scope(MANAGE_INCIDENT).empty else None),
     }
     return render(request, "cockpit/map.html", {"config": config, "home": home})
 

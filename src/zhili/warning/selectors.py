@@ -15,20 +15,24 @@ def risk_points_geojson(*, actor) -> dict:
     points = RiskPoint.objects.restrict(actor, VIEW)
     if actor.scope(VIEW).empty:
         raise PermissionDenied
-    open_levels = dict(Warning.objects.restrict(actor, VIEW).filter(status__in=Warning.OPEN)
-                       .order_by("risk_point_id", "level").values_list("risk_point_id", "level"))
+    # The most severe open warning per point (the last of each point's rows wins).
+    open_warnings = {pk: (level, number) for pk, level, number in
+                     Warning.objects.restrict(actor, VIEW).filter(status__in=Warning.OPEN)
+                     .order_by("risk_point_id", "level", "raised_at")
+                     .values_list("risk_point_id", "level", "number")}
     rows = (points.order_by("code")
             .values_list("id", "code", "name", "lon", "lat", "risk_level", "category__name",
                          "category__name_en", "synthetic")[:LAYER_LIMIT])
     features = []
     for pk, code, name, lon, lat, risk_level, category, category_en, synthetic in rows:
-        level = open_levels.get(pk, 0)
+        level, warning = open_warnings.get(pk, (0, None))
         features.append({
             "type": "Feature", "id": code,
             "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {"code": code, "name": name, "category": category,
                            "category_en": category_en, "risk_level": risk_level,
-                           "warning_level": level, "colour": LEVEL_COLOURS.get(level, "grey"),
+                           "warning_level": level, "warning": warning,
+                           "colour": LEVEL_COLOURS.get(level, "grey"),
                            "synthetic": synthetic},
         })
     return {"type": "FeatureCollection", "features": features}

@@ -103,6 +103,39 @@
       button.addEventListener('click', function () { dispatch(props, button); });
       detail.appendChild(button);
     }
+    // A warning (a risk point with one open) or an open incident: the nearest free team.
+    var from = layerName === 'incidents' && props.number ? ['incidents', props.number] :
+      (layerName === 'risk-points' && props.warning ? ['warnings', props.warning] : null);
+    if (from && config.dispatchTeam) {
+      var teamButton = el('button', { type: 'button', 'class': 'primary dispatch-team', 'data-from': from.join('/') },
+        gettext('Dispatch the nearest free rescue team'));
+      teamButton.addEventListener('click', function () { dispatchTeam(from, teamButton); });
+      detail.appendChild(teamButton);
+    }
+  }
+
+  var routeLines = L.layerGroup().addTo(map);
+  function dispatchTeam(from, button) {
+    button.disabled = true;
+    var url = config.dispatchTeam.replace('{kind}', from[0]).replace('{number}', encodeURIComponent(from[1]));
+    fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
+      body: '{}'
+    }).then(function (r) { return r.ok ? r.json() : problemText(r); }).then(function (d) {
+      var text = d.eta_seconds === null ? interpolate(gettext('%s sent to incident %s.'), [d.resource.name, d.incident]) :
+        interpolate(gettext('%s sent to incident %s, arriving in about %s min.'),
+          [d.resource.name, d.incident, Math.max(1, Math.round(d.eta_seconds / 60))]);
+      detail.appendChild(el('p', { 'class': 'dispatch-result', 'data-resource': d.resource.code, 'data-incident': d.incident }, text));
+      // On the map: the team's way to the place (a straight guide line; the time is the roads').
+      routeLines.addLayer(L.polyline([latLng(d.resource.lon, d.resource.lat), latLng(d.incident_lon, d.incident_lat)],
+        { className: 'team-route', color: '#c62828', weight: 3, dashArray: '6 6' }).bindTooltip(text));
+      button.remove();
+      refresh('incidents'); refresh('rescue-resources');
+    }).catch(function (err) {
+      button.disabled = false;
+      detail.appendChild(el('p', { 'class': 'map-error', role: 'alert' }, err.message));
+    });
   }
 
   function dispatch(props, button) {
