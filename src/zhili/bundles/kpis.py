@@ -5,7 +5,7 @@ submitted. Materials saved compares the materials actually uploaded with what
 its matters ask for one by one; time saved compares the days it took with its
 matters' promised limits (working days, taken as 7/5 calendar days each). The
 components are counts and sums, so sums over areas and days are exact;
-bundles/metrics.py applies the same formulas to every application.
+bundles/metrics.py reads these KPIs from the supervision app's roll-ups.
 """
 
 from __future__ import annotations
@@ -39,16 +39,6 @@ def _rows(area_path=None, start=None, end=None):
                                   output_field=DurationField()))
 
 
-def aggregate(area_path=None, start=None, end=None) -> dict[str, int]:
-    """The components of every application (or those given), summed."""
-    cells = components_by_area_day(_rows(area_path, start, end), "submitted_at", **AGGREGATES)
-    total: dict[str, int] = {}
-    for cell in cells.values():
-        for k, v in cell.items():
-            total[k] = total.get(k, 0) + v
-    return total
-
-
 def components(area_path=None, start=None, end=None) -> dict:
     return components_by_area_day(_rows(area_path, start, end), "submitted_at", **AGGREGATES)
 
@@ -69,11 +59,6 @@ def time_saved(c) -> float | None:
     if not promised_minutes:
         return None
     return round(1 - c.get("elapsed_minutes_completed", 0) / promised_minutes, 4)
-
-
-def mean_days_to_complete(c) -> float | None:
-    done = c.get("completed", 0)
-    return round(c.get("elapsed_minutes_completed", 0) / 1440 / done, 2) if done else None
 
 
 def online_share(c) -> float | None:

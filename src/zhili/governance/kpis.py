@@ -4,8 +4,8 @@ A case counts in the area of its grid and on the day (city time) it was
 reported, whatever happens to it later: its later steps change that day's
 figures. Every figure is a ratio or median of additive components (counts,
 sums, a histogram of handling minutes), so sums over areas and days are
-exact; the figures page (governance/figures.py) applies the same formulas to
-its filtered cases.
+exact; the figures page (governance/figures.py) reads these KPIs from the
+supervision app's roll-ups and counts only its breakdowns itself.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhili.core.plugins import Kpi, KpiSource, components_by_area_day
 from zhili.governance import selectors
-from zhili.governance.models import LADDER, OPEN_STATUSES, STREET_OR_BELOW, ResolutionLevel
+from zhili.governance.models import OPEN_STATUSES, STREET_OR_BELOW, ResolutionLevel
 
 READS = "zhili.governance.selectors"
 
@@ -55,23 +55,6 @@ AGGREGATES = {
 
 def _rows(rows):
     return rows.annotate(was_reopened=selectors.case_reopened_q())
-
-
-def aggregate(rows) -> dict[str, int]:
-    """The components of a queryset of cases, summed (for the figures page)."""
-    rows = _rows(rows)
-    out = {k: int(v or 0) for k, v in rows.aggregate(**AGGREGATES).items()}
-    for b, n in (rows.filter(handling_minutes__isnull=False).annotate(bin=HANDLING_BIN)
-                 .values_list("bin").annotate(n=Count("id")).values_list("bin", "n")):
-        out[f"handling.{b}"] = n
-    for lv, n in (rows.exclude(dispute__isnull=True).exclude(dispute__resolution_level="")
-                  .values_list("dispute__resolution_level").annotate(n=Count("id"))
-                  .values_list("dispute__resolution_level", "n")):
-        out[f"dispute_level.{lv}"] = n
-    for lv, n in (rows.exclude(resolved_level="").values_list("resolved_level")
-                  .annotate(n=Count("id")).values_list("resolved_level", "n")):
-        out[f"resolved_level.{lv}"] = n
-    return out
 
 
 def components(area_path=None, start=None, end=None) -> dict:
@@ -126,10 +109,6 @@ def dispute_levels(c) -> dict | None:
     if not total:
         return None
     return {lv: round(c.get(f"dispute_level.{lv}", 0) / total, 4) for lv in ResolutionLevel.values}
-
-
-def case_levels(c) -> dict[str, int]:
-    return {lv: c.get(f"resolved_level.{lv}", 0) for lv in LADDER}
 
 
 def _kpi(code, name, formula, unit, better, value, empty, headline=False):

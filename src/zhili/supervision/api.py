@@ -1,5 +1,6 @@
 """/api/v1/supervision: the KPI registry, KPI values and trends per area and period,
-scoring rules and their rankings; scoped to the caller's area."""
+scoring rules and their rankings; reports (`api_reports.py`, under /reports) and
+problem lists (`api_problems.py`, under /problems). All scoped to the caller's area."""
 
 from __future__ import annotations
 
@@ -106,3 +107,10 @@ def ranking(request, rule: str, q: Query[RankingQuery]):
              "parts": [{"kpi": p.kpi.code, "weight": p.weight, "value": p.value.value,
                         "reason": p.value.reason, "points": p.points} for p in s.parts]}
             for s in scores]
+
+
+from zhili.supervision.api_problems import router as problems_router  # noqa: E402
+from zhili.supervision.api_reports import router as reports_router  # noqa: E402
+
+router.add_router("/reports", reports_router)
+router.add_router("/problems", problems_router)

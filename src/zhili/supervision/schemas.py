@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
 from pydantic import Field
+
+from zhili.core.schemas import Day, Integer
 
 
 class KpiOut(Schema):
@@ -78,3 +80,149 @@ class ScoreOut(Schema):
     score: float | None
     reason: str
     parts: list[ScorePartOut]
+
+
+# -- reports (报表) and problem lists (问题清单) ---------------------------------------
+# Names are prefixed (Report…, ListProblem…): `ProblemOut` is the RFC 9457 body.
+
+
+class ReportRunOut(Schema):
+    id: int
+    period_start: date
+    trigger: str = Field(description="schedule or manual")
+    requested_by: str | None = Field(description="who asked; null for the calendar")
+    status: str = Field(description="queued, running, succeeded or failed")
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    reason: str = Field(description="why it failed, in the reader's language; empty otherwise")
+
+
+class ReportOut(Schema):
+    id: int
+    series: int
+    kind: str
+    kind_name: str
+    area: str = Field(description="the area's code")
+    area_name: str
+    area_path: str
+    period_start: date
+    period_end: date = Field(description="exclusive")
+    revision: int
+    generated_at: datetime
+    empty: bool = Field(description="no data for the area and period")
+    subscribed: bool
+    pdf: str = Field(description="the PDF's URL; ?lang=en or ?lang=zh-hans picks the language")
+    csv: str | None = Field(description="the tables in full as CSV, when the report has any")
+
+
+class ReportFigureOut(Schema):
+    label: str
+    value: str = Field(description="as shown in the report (— when it cannot be computed)")
+
+
+class ReportDetailOut(ReportOut):
+    title: str
+    figures: list[ReportFigureOut]
+    notes: list[str]
+    runs: list[ReportRunOut] = Field(description="the runs of this period, newest first")
+
+
+class ReportPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ReportOut]
+
+
+class ReportSeriesOut(Schema):
+    id: int
+    kind: str
+    kind_name: str
+    area: str
+    area_path: str
+    owner: str | None
+    subscribed: bool
+    runs: list[ReportRunOut]
+
+
+class ReportReaderOut(Schema):
+    username: str
+    name: str
+
+
+class ReportRegenerateIn(Schema):
+    kind: str = Field(max_length=40, description="one of the eight report kinds")
+    area: str = Field(max_length=20, description="an area code, e.g. 500103")
+    period_start: Day = Field(description="a day in the (past) period to make")
+
+
+class ListProblemEvidenceOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
+class ListProblemEventOut(Schema):
+    kind: str
+    label: str
+    actor: str | None
+    note: str
+    at: datetime
+    evidence: list[ListProblemEvidenceOut]
+
+
+class ListProblemOut(Schema):
+    number: str
+    list_type: str
+    list_name: str
+    title: str
+    area: str
+    area_name: str
+    area_path: str
+    owner_department: str | None = Field(description="the owning department's code")
+    owner_area: str | None = Field(description="the owning area unit's code")
+    deadline: date
+    status: str
+    overdue: bool
+    returned_count: int
+    rule: str | None = Field(description="the rule that raised it; null when raised by hand")
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    version: int
+
+
+class ListProblemDetailOut(ListProblemOut):
+    description: str
+    steps: str
+    actions: list[str] = Field(description="the steps the caller may take now")
+    timeline: list[ListProblemEventOut]
+
+
+class ListProblemPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ListProblemOut]
+
+
+class ListProblemRaiseIn(Schema):
+    list_type: str = Field(max_length=40, description="one of the eight lists")
+    title: str = Field(max_length=200)
+    area: str = Field(max_length=20, description="an area code")
+    deadline: Day
+    owner_department: str | None = Field(None, max_length=40, description="a department code")
+    owner_area: str | None = Field(None, max_length=20,
+                                   description="an area unit within the area (default: the area)")
+    description: str = Field("", max_length=4000)
+    steps: str = Field("", max_length=4000)
+
+
+class ListProblemStepIn(Schema):
+    version: Integer | None = Field(None, ge=1, le=2**31 - 1,
+                                description="the version last read; a stale one is a 409")
+    note: str = Field("", max_length=4000,
+                      description="required to return, and to record a step")

@@ -182,3 +182,27 @@ def kpi_breaches(code: str, threshold: float, *, level: str, period: str, start:
         return sorted(hits, key=lambda v: v.value)
     hits = [v for v in values if v.value is not None and v.value > threshold]
     return sorted(hits, key=lambda v: -v.value)
+
+
+def kpi_values_between(codes, area, first: date, end: date, *,
+                       actor=None) -> dict[str, KpiValue]:
+    """Several KPIs of one area over the local days `first` ≤ day < `end` (any range, not
+    a calendar period): what other apps' figure pages show beside their breakdowns.
+    The values carry `period="days"` and `start=first`."""
+    path = _path(area)
+    if not isinstance(first, date) or not isinstance(end, date) or end <= first:
+        raise invalid("end", _("must be after the first day"))
+    _check_scope(actor, path)
+    chosen = [kpi_get(code) for code in codes]
+    by_source = {s: _summed(s, [path], first, end)[path]
+                 for s in {k.source for k in chosen if k.source}}
+    out = {}
+    for k in chosen:
+        if k.direct is not None:
+            value, reason = k.direct(path, day_bounds(first)[0], day_bounds(end)[0])
+        else:
+            value = k.value(by_source.get(k.source, Counter()))
+            reason = "" if value is not None else str(k.empty or _("no data"))
+        out[k.code] = KpiValue(kpi=k, area_path=path, period="days", start=first, value=value,
+                               reason=reason)
+    return out

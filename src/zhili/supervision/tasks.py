@@ -14,7 +14,7 @@ from zhili.core.queue import task
 
 @task(queue_name="long")
 def report_generate_task(series_id: int, period_start: str, trigger: str = "schedule",
-                         requested_by_id: int | None = None) -> str:
+                         requested_by_id: int | None = None, run_id: int | None = None) -> str:
     from zhili.accounts.models import User
     from zhili.supervision.models import ReportSeries
     from zhili.supervision.reports.pipeline import report_generate
@@ -24,7 +24,7 @@ def report_generate_task(series_id: int, period_start: str, trigger: str = "sche
         return "gone"
     user = User.objects.filter(pk=requested_by_id).first() if requested_by_id else None
     run = report_generate(series=series, period_start=date.fromisoformat(period_start),
-                          trigger=trigger, requested_by=user)
+                          trigger=trigger, requested_by=user, run_id=run_id)
     return run.status
 
 
@@ -58,6 +58,15 @@ def report_runs_stale_sweep() -> int:
     from zhili.supervision.reports.pipeline import runs_stale_fail
 
     return runs_stale_fail()
+
+
+@periodic(every=timedelta(hours=1))
+@task(queue_name="sweeps")
+def report_orphans_sweep() -> int:
+    """Report files a killed run wrote but never committed: deleted after an hour."""
+    from zhili.supervision.reports.pipeline import orphan_files_sweep
+
+    return orphan_files_sweep()
 
 
 @periodic(at="07:00")

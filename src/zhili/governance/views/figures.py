@@ -1,4 +1,5 @@
-"""The figures page: the backend's `case_figures`, scoped to the viewer's area."""
+"""The figures page: the backend's `case_figures`, scoped to the viewer's area (its KPIs
+from the supervision roll-ups, its breakdowns counted over the filtered cases)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhili.core.errors import ApplicationError
 from zhili.governance import selectors
-from zhili.governance.figures import case_figures
+from zhili.governance.figures import FIRST_DAY, case_figures
 from zhili.governance.models import LADDER, Board, ResolutionLevel, Status
 from zhili.governance.views.common import VIEW, area_choices, error_text, is_htmx, require_somewhere
 
@@ -33,6 +35,21 @@ def _bars(counts: dict, labels: dict) -> list[dict]:
 
 def _percent(rate):
     return None if rate is None else round(rate * 100, 1)
+
+
+def _kpi_note(k: dict) -> str:
+    """Where the rates, median and satisfaction come from: the KPI roll-ups."""
+    if not k["area"]:
+        return next(iter(k["values"].values()))["reason"]
+    last = k["end_day"] - timedelta(days=1)
+    first = "" if k["first_day"] == FIRST_DAY else k["first_day"].isoformat()
+    note = (_("Rates, median handling time and satisfaction: the KPI roll-ups of the area, "
+              "whole days %(first)s to %(last)s.") if first else
+            _("Rates, median handling time and satisfaction: the KPI roll-ups of the area, "
+              "every day to %(last)s.")) % {"first": first, "last": last.isoformat()}
+    if k["ignored"]:
+        note += " " + _("They do not take these filters: %(f)s.") % {"f": ", ".join(k["ignored"])}
+    return note
 
 
 @login_required
@@ -70,6 +87,7 @@ def figures(request):
             "dispute_bars": _bars(data["disputes"]["by_level"], levels),
             "rating_bars": _bars(data["satisfaction"]["by_rating"], {}),
             "on_time": {step: _percent(rate) for step, rate in data["on_time_rate"].items()},
+            "kpi_note": _kpi_note(data["kpis"]),
             "dispute_share": _percent(data["disputes"]["share_street_or_below"]),
             "median_hours": None if data["median_handling_minutes"] is None
             else round(data["median_handling_minutes"] / 60, 1),

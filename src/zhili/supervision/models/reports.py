@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.scoping import AreaScopedModel
@@ -62,6 +63,7 @@ class Report(AreaScopedModel):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")  # asked for; its task has not started yet
     RUNNING = "running", _("running")
     SUCCEEDED = "succeeded", _("succeeded")
     FAILED = "failed", _("failed")
@@ -79,13 +81,27 @@ class ReportRun(models.Model):
     heartbeat_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # the technical detail, in English, for operators
+    # Why it failed, for readers: an English msgid and its parameters, rendered in the
+    # reader's language when read (`reason`), not in the worker's at the time of failure.
+    error_msgid = models.TextField(blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
 
     def __str__(self):
         return f"run {self.pk} {self.status}"
+
+    @property
+    def reason(self) -> str:
+        """Why the run failed, in the active language ("" when it did not)."""
+        if not self.error_msgid:
+            return self.error  # a run recorded before reasons were kept as msgids
+        try:
+            return gettext(self.error_msgid) % (self.error_params or {})
+        except (KeyError, TypeError, ValueError):
+            return self.error
 
 
 class ReportSubscription(models.Model):

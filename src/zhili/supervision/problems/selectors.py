@@ -23,6 +23,7 @@ class ProblemFilters:
     status: str | None = None  # a status, or "open" for every open one
     area: str | None = None  # an area code: problems in its subtree
     overdue: bool = False
+    owner: str | None = None  # "me", a department code, or the code of an owning area unit
 
 
 def visible_problems(actor) -> QuerySet:
@@ -54,11 +55,34 @@ def problem_list(*, actor, filters: ProblemFilters | None = None, today=None) ->
         if node is None:
             raise invalid("area", _("unknown area code"))
         rows = rows.filter(area_path__startswith=node.path)
+    if f.owner:
+        rows = rows.filter(_owned_by(actor, f.owner))
     if f.overdue:
         rows = rows.filter(status__in=OPEN_PROBLEM_STATUSES,
                            deadline__lt=today or timezone.localdate())
     return (rows.select_related("area", "owner_department", "owner_area")
             .defer("area__geometry", "owner_area__geometry").order_by("deadline", "-id"))
+
+
+def _owned_by(actor, owner: str) -> Q:
+    """Problems whose owner is `owner`: "me" (what `access.is_owner` says, as a filter),
+    a department by its code, or an area unit by its code."""
+    from zhili.accounts.models import Department
+    from zhili.supervision.access import MANAGE_PROBLEMS
+
+    if owner == "me":
+        mine = Q(owner_department__isnull=True) & actor.scope(MANAGE_PROBLEMS).q(
+            "owner_area__path") if not actor.scope(MANAGE_PROBLEMS).empty else Q(pk__in=[])
+        for department_id, path in department_posts(actor, VIEW):
+            mine |= Q(owner_department_id=department_id, area_path__startswith=path)
+        return mine
+    department = Department.objects.filter(code=owner).only("pk").first()
+    if department is not None:
+        return Q(owner_department_id=department.pk)
+    node = node_by_code(owner)
+    if node is None:
+        raise invalid("owner", _("me, a department code or an area code"))
+    return Q(owner_area__path=node.path, owner_department__isnull=True)
 
 
 def problem_get_for(*, actor, number: str) -> Problem:

@@ -24,6 +24,7 @@ from zhili.geo.selectors import node_by_code
 from zhili.notifications.services import notify
 from zhili.supervision.access import (
     MANAGE_PROBLEMS,
+    VIEW,
     has,
     is_owner,
     is_supervisor,
@@ -105,6 +106,8 @@ def problem_raise(*, actor, list_type: str, title: str, area: str, deadline,
     if department and owner_node:
         raise invalid("owner_area", _("name a department or an area unit, not both"))
     if not has(actor, MANAGE_PROBLEMS, node.path):
+        if not has(actor, VIEW, node.path):
+            raise NotFound()  # outside the actor's area: as if there were no such area
         raise PermissionDenied(_("You may not raise problems in this area."))
     prepared = evidence_prepare(evidence)
     stored: list[str] = []

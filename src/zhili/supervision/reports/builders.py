@@ -146,36 +146,28 @@ def dispute_monthly(area, cadence, start) -> dict:
     return r.data
 
 
+BUNDLE_KPIS = ["bundles.applications", "bundles.completed", "bundles.materials_saved",
+               "bundles.time_saved", "bundles.online_share", "bundles.overdue"]
+
+
 def bundles_monthly(area, cadence, start) -> dict:
-    from zhili.bundles.metrics import catalogue_metrics
+    """The bundles KPIs of the area's applications in the month, from the roll-ups."""
+    from zhili.supervision.selectors import kpi_values
 
     r = Report("bundles_monthly", area, cadence, start)
-    m = catalogue_metrics()
-    total = m["overall"]
-    if not total["bundles"]:
-        r.nothing(_("No bundled services are published."))
+    counts = kpi_values(["bundles.applications", "bundles.completed"], area, cadence, start)
+    submitted, completed = (counts[c].value or 0 for c in ("bundles.applications",
+                                                            "bundles.completed"))
+    if not submitted:
+        r.nothing(_("No bundled-service applications were submitted in this area in this "
+                    "period."))
         return r.data
-    r.figure(_("Bundles published"), total["bundles"])
-    r.figure(_("Matters in the bundles"), total["matters"])
-    r.figure(_("Fewer materials to hand in"), _saved(total["materials_reduction"]), "share")
-    r.figure(_("Less time than the matters' statutory days"),
-             _saved(total["time_reduction_vs_statutory"]), "share")
-    r.figure(_("Trips saved per applicant"), total["trips_saved"])
-    r.chart(_("Materials asked, separately and bundled"),
-            [(both(_("separately")), total["materials_separate"]),
-             (both(_("bundled")), total["materials_asked"])])
-    r.table(_("Bundles"), [_("Bundle"), _("Matters"), _("Materials, separately"),
-                           _("Materials, bundled"), _("Critical path (days)")],
-            [[b["name"], b["matters"], b["materials_separate"], b["materials_asked"],
-              b["critical_path_days"]] for b in m["bundles"]])
-    r.note(_("Bundled-service figures are the catalogue's design for the whole city, not "
-             "counts of this area's applications."))
+    kpi_figures(r, BUNDLE_KPIS, area, cadence, start)
+    r.chart(_("Applications submitted and completed"),
+            [(both(_("submitted")), submitted), (both(_("completed")), completed)])
+    r.note(_("Applications count in the applicant's area on the day they were submitted; "
+             "those completed since count as completed."))
     return r.data
-
-
-def _saved(ratio):
-    """metrics gives asked/separate; the report shows the share saved."""
-    return None if ratio is None else round(1 - ratio, 4)
 
 
 def warning_weekly(area, cadence, start) -> dict:

@@ -22,9 +22,10 @@ from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhili.audit.services import audit_record
 from zhili.notifications.services import notify
@@ -37,6 +38,22 @@ logger = logging.getLogger("zhili.supervision")
 # A run whose heartbeat is older than this belongs to a worker that died.
 STALE_AFTER = timedelta(minutes=10)
 LANGUAGES = ("zh-hans", "en")
+# Files under this directory that no Report row names, older than this, are orphans.
+REPORTS_DIR = "supervision/reports"
+ORPHAN_AGE = timedelta(hours=1)
+
+# Why a run failed, as English msgids: stored with their parameters and rendered in the
+# reader's language when read (`ReportRun.reason`).
+FAILED = gettext_noop("The report could not be made: %(error)s")
+STOPPED = gettext_noop("The worker stopped during the run (no heartbeat since %(at)s); the "
+                       "previous report, if any, is kept.")
+
+
+def _failure(msgid: str, **params) -> dict:
+    """The run's failure fields: the msgid and parameters, and the English text."""
+    with translation.override("en"):
+        text = _(msgid) % params
+    return {"error_msgid": msgid, "error_params": params, "error": text}
 
 
 def series_for(kind: str, area) -> ReportSeries:
@@ -67,7 +84,7 @@ def _tell_failed(series: ReportSeries, run: ReportRun, period_start: date) -> No
            title=_("Report %(kind)s for %(area)s (%(start)s) failed")
            % {"kind": kind_label(series.kind), "area": series.area.name,
               "start": period_start.isoformat()},
-           body=run.error[:300], link=f"/supervision/reports/series/{series.pk}/",
+           body=run.reason[:300], link=f"/supervision/reports/series/{series.pk}/",
            obj=series, dedupe=f"report-run:{run.pk}:failed")
 
 
@@ -78,15 +95,26 @@ def _write(report_name: str, suffix: str, content: bytes, written: list[str]) ->
     return name
 
 
+def _claim(run_id: int | None, **fields) -> ReportRun:
+    """The run asked for (`queued` → `running`), or a new one when there is none to take
+    (a schedule, or a task that runs again after its worker died)."""
+    now = timezone.now()
+    if run_id is not None and ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now):
+        return ReportRun.objects.get(pk=run_id)
+    return ReportRun.objects.create(started_at=now, heartbeat_at=now, **fields)
+
+
 def report_generate(*, series: ReportSeries, period_start: date, trigger: str = "schedule",
-                    requested_by=None) -> ReportRun:
-    """Make (or remake) the series' report for the period starting `period_start`."""
+                    requested_by=None, run_id: int | None = None) -> ReportRun:
+    """Make (or remake) the series' report for the period starting `period_start`;
+    `run_id` names the queued run a person asked for."""
     from zhili.supervision.reports.builders import report_build
     from zhili.supervision.reports.render import report_csv, report_pdf
 
     clock = time.monotonic()
-    run = ReportRun.objects.create(series=series, period_start=period_start, trigger=trigger,
-                                   requested_by=requested_by)
+    run = _claim(run_id, series=series, period_start=period_start, trigger=trigger,
+                 requested_by=requested_by)
     written: list[str] = []
     try:
         data = report_build(series.kind, series.area, period_start)
@@ -121,11 +149,13 @@ def report_generate(*, series: ReportSeries, period_start: date, trigger: str = 
         logger.exception("report run %s failed", run.pk)
         run.status, run.finished_at = RunStatus.FAILED, timezone.now()
         run.duration_ms = int((time.monotonic() - clock) * 1000)
-        run.error = f"{type(exc).__name__}: {exc}"[:2000] + "\n" + \
-            "".join(traceback.format_exception_only(exc))[-500:]
+        failure = _failure(FAILED, error=f"{type(exc).__name__}: {exc}"[:1000])
+        failure["error"] += "\n" + "".join(traceback.format_exception_only(exc))[-500:]
+        for name, value in failure.items():
+            setattr(run, name, value)
         ReportRun.objects.filter(pk=run.pk).update(
             status=run.status, finished_at=run.finished_at, duration_ms=run.duration_ms,
-            error=run.error)
+            **failure)
         _tell_failed(series, run, period_start)
     return run
 
@@ -167,15 +197,57 @@ def runs_stale_fail(now=None) -> int:
     for run in ReportRun.objects.filter(status=RunStatus.RUNNING,
                                         heartbeat_at__lt=now - STALE_AFTER).select_related(
                                             "series__area"):
-        error = _("The worker stopped during the run (no heartbeat since %(at)s); the previous "
-                  "report, if any, is kept.") % {"at": run.heartbeat_at.isoformat()}
+        failure = _failure(STOPPED, at=timezone.localtime(run.heartbeat_at).isoformat(
+            timespec="seconds"))
         # Conditional: of two sweeps, or a late finish, one wins.
         if ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.FAILED, finished_at=now, error=error):
-            run.error = error
+                status=RunStatus.FAILED, finished_at=now, **failure):
+            for name, value in failure.items():
+                setattr(run, name, value)
             _tell_failed(run.series, run, run.period_start)
             failed += 1
     return failed
+
+
+def _stored_files(directory: str):
+    """(name, modified) of every file under `directory` in the default storage."""
+    try:
+        folders, files = default_storage.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in files:
+        path = f"{directory}/{name}"
+        try:
+            yield path, default_storage.get_modified_time(path)
+        except (FileNotFoundError, OSError):  # deleted meanwhile
+            continue
+    for folder in folders:
+        yield from _stored_files(f"{directory}/{folder}")
+
+
+def orphan_files_sweep(now=None) -> int:
+    """Delete report files no `Report` row names and older than `ORPHAN_AGE`.
+
+    A run killed between writing its files and its commit leaves such files (the
+    commit never pointed a row at them). The age keeps a run still in progress safe:
+    its files are minutes old, and a run silent for `STALE_AFTER` is failed anyway."""
+    now = now or timezone.now()
+    cutoff = now - ORPHAN_AGE
+    candidates = [name for name, modified in _stored_files(REPORTS_DIR) if modified < cutoff]
+    if not candidates:
+        return 0
+    named: set[str] = set()
+    for i in range(0, len(candidates), 500):
+        chunk = candidates[i:i + 500]
+        for row in Report.objects.filter(
+                models.Q(pdf_zh__in=chunk) | models.Q(pdf_en__in=chunk) | models.Q(csv__in=chunk)
+        ).values_list("pdf_zh", "pdf_en", "csv"):
+            named.update(row)
+    orphans = [name for name in candidates if name not in named]
+    _discard(orphans)
+    if orphans:
+        logger.info("deleted %d orphan report files", len(orphans))
+    return len(orphans)
 
 
 def series_due(cadence: str) -> list[ReportSeries]:

@@ -21,7 +21,7 @@ from zhili.geo.selectors import node_by_code
 from zhili.supervision import periods as P
 from zhili.supervision.access import MANAGE_REPORTS, VIEW, has
 from zhili.supervision.kinds import KINDS
-from zhili.supervision.models import ReportSeries, ReportSubscription
+from zhili.supervision.models import ReportRun, ReportSeries, ReportSubscription, RunStatus
 from zhili.supervision.reports.pipeline import series_for
 
 
@@ -36,8 +36,11 @@ def _period(kind: str, value) -> date:
     return start
 
 
-def report_regenerate(*, actor, kind: str, area: str, period_start) -> ReportSeries:
-    """Queue (re)making a report for a past period; the new one replaces the old whole."""
+def report_regenerate(*, actor, kind: str, area: str, period_start) -> ReportRun:
+    """Queue (re)making a report for a past period; the new one replaces the old whole.
+
+    The run is recorded at once (`queued`), so the caller can follow it; the task on
+    the `long` lane takes that run when it starts."""
     from zhili.supervision.tasks import report_generate_task
 
     if kind not in KINDS:
@@ -52,11 +55,13 @@ def report_regenerate(*, actor, kind: str, area: str, period_start) -> ReportSer
         raise NotFound()
     series = series_for(kind, node)
     with transaction.atomic():
+        run = ReportRun.objects.create(series=series, period_start=start, trigger="manual",
+                                       requested_by=actor, status=RunStatus.QUEUED)
         audit_record(actor=actor, action="report.regenerate", obj=series, area_path=node.path,
-                     detail={"period_start": start.isoformat()})
+                     detail={"period_start": start.isoformat(), "run": run.pk})
         enqueue_with_commit(report_generate_task, series.pk, start.isoformat(), "manual",
-                            actor.pk)
-    return series
+                            actor.pk, run.pk)
+    return run
 
 
 def _visible(actor, series: ReportSeries) -> None:
