@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from asgiref.sync import sync_to_async
@@ -98,11 +97,6 @@ def events(request):
 # -- server-sent events -----------------------------------------------------------
 
 
-def _sse(event: dict) -> str:
-    data = json.dumps({"kind": event["kind"], "id": event["id"], "seq": event["seq"]})
-    return f"id: {event['seq']}\ndata: {data}\n\n"
-
-
 def _last_event_id(request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
     raw = raw.strip()
@@ -133,26 +127,44 @@ def _prepare(user, last: int | None):
 
 
 async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
+    """The stream's body: the replay, then whatever the hub queues for it.
+
+    The hub has already checked the area and encoded the bytes, so a live event costs
+    this generator one queue get and one write; what queued up meanwhile (a burst of
+    events) goes out as one chunk.
+    """
     try:
-        yield "retry: 3000\n\n"
+        yield b"retry: 3000\n\n"
         if reset:  # pruned past the client's place: it reloads its layers instead
-            yield f"data: {json.dumps({'kind': 'reset'})}\n\n"
+            yield f"data: {json.dumps({'kind': 'reset'})}\n\n".encode()
         for event in backlog:
             if scope.covers(event["path"]):
-                yield _sse(event)
+                yield live.encode(event)
             last = event["seq"]
-        beat = live.heartbeat_seconds()
+        floor = last if last is not None else -1  # replayed already up to here
+        queue, timing = sub.queue, live.timing
         while True:
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), beat)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-                continue
-            if event is live.OVERFLOW:
+            item = await queue.get()
+            parts, seqs, ended = [], [], False
+            while True:
+                if item is live.OVERFLOW:
+                    ended = True
+                    break
+                if item is live.HEARTBEAT:
+                    parts.append(item)
+                elif item[0] > floor:
+                    parts.append(item[2])
+                    seqs.append(item[0])
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if parts:
+                yield parts[0] if len(parts) == 1 else b"".join(parts)
+                if timing.enabled:
+                    for seq in seqs:
+                        timing.written(seq)
+            if ended:
                 return
-            if (last is not None and event["seq"] <= last) or not scope.covers(event["path"]):
-                continue  # replayed already, or heard before the scope was known
-            yield _sse(event)
     finally:
         hub.unsubscribe(sub)
 
@@ -166,7 +178,7 @@ async def stream(request):
     last = _last_event_id(request)
     hub = live.hub()
     # Subscribed before the replay is read, so nothing falls between the two.
-    sub = hub.subscribe(lambda path: True)
+    sub = hub.subscribe()
     try:
         scope, backlog, reset = await sync_to_async(_prepare)(user, last)
     except BaseException:
@@ -175,7 +187,7 @@ async def stream(request):
     if scope.empty:
         hub.unsubscribe(sub)
         return HttpResponse("You may not see the map.", status=403, content_type="text/plain")
-    sub.accepts = scope.covers
+    sub.limit_to(scope)
     response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset, last),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
