@@ -118,24 +118,25 @@ def client_worker(conn, port: int, cookie: str, count: int) -> None:
     """
     import select
 
-    socks = []
-    for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", port))
-        request = (f"GET /cockpit/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                   f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n")
-        sock.sendall(request.encode())
-        socks.append(sock)
-    statuses, buffers = [], {}
-    for sock in socks:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = sock.recv(65536)
-            if not data:
-                break
-            head += data
-        statuses.append(int(head.split(b" ", 2)[1]) if head else 0)
-        buffers[sock.fileno()] = head.split(b"\r\n\r\n", 1)[-1]
-        sock.setblocking(False)
+    socks, statuses, buffers = [], [], {}
+    request = (f"GET /cockpit/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n").encode()
+    for first in range(0, count, 25):  # in batches: a burst of 300 connects is not the point
+        batch = [socket.create_connection(("127.0.0.1", port))
+                 for _ in range(first, min(count, first + 25))]
+        for sock in batch:
+            sock.sendall(request)
+        for sock in batch:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                head += data
+            statuses.append(int(head.split(b" ", 2)[1]) if head else 0)
+            buffers[sock.fileno()] = head.split(b"\r\n\r\n", 1)[-1]
+            sock.setblocking(False)
+        socks += batch
     conn.send(("opened", statuses))
     by_fd = {sock.fileno(): sock for sock in socks}
     poller = select.epoll()
