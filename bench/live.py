@@ -1,22 +1,26 @@
 #!/usr/bin/env python
 """Live updates: 300 open streams on one uvicorn process; an event reaches all of them.
 
-    .venv/bin/python bench/live.py [--streams 300] [--events 30]
+    .venv/bin/python bench/live.py [--streams 300] [--events 30] [--clients 2]
 
 The issue's promise: with 300 server-sent-event streams open on one process,
 an event reaches every stream with a p99 latency under 5x the p50 of one
 stream alone, measured in one run.
 
 One uvicorn process serves Zhili on a scratch PostgreSQL database
-(`zhili_bench_live`); this script is the clients (asyncio sockets, one per
-stream) and the publisher (`cockpit.live.publish` in its own transaction,
-as a service's post_save does). Latency is from just before the publishing
-transaction commits to the moment a stream has read the event. First one
-stream alone receives `--events` events (the baseline, p50), then
-`--streams` streams receive `--events` more (p50 and p99 over every
-stream and event).
+(`zhili_bench_live`); this script is the publisher (`cockpit.live.publish` in its
+own transaction, as a service's post_save does) and forks `--clients` client
+processes that share the streams, each a bare epoll loop over its sockets (300
+asyncio readers in one loop cost more than the server's fan-out itself). Latency
+is from just before the publishing transaction begins to the moment a stream has
+read the event, on CLOCK_MONOTONIC (`time.perf_counter`), which every process of
+the machine shares. First one stream alone receives `--events` events (the
+baseline, p50), then `--streams` streams receive `--events` more (p50 and p99
+over every stream and event). The server runs with `ZHILI_LIVE_TIMING=1` and
+logs, per event, when its hub heard the NOTIFY and when the last stream had
+written it; those are printed as `server_*` (ms after the publish began).
 
-Prints one JSON line.
+Prints one JSON line, with the load average at the end of the run.
 """
 
 from __future__ import annotations
