@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -169,9 +169,22 @@ async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int |
         hub.unsubscribe(sub)
 
 
+def _busy() -> HttpResponse:
+    """The stream's start found no database connection in time: 503, not a 500; the page
+    opens the stream again after `Retry-After` (an EventSource gives up on a non-200)."""
+    response = HttpResponse("Busy: open the stream again in a few seconds.", status=503,
+                            content_type="text/plain")
+    response["Retry-After"] = "3"
+    return response
+
+
 async def stream(request):
     """/cockpit/stream: the viewer's area's events as server-sent events (ASGI only)."""
-    user = await request.auser()
+    try:
+        user = await request.auser()
+    except OperationalError:  # no pooled connection in time (a burst of reconnects)
+        await sync_to_async(_close_db)()
+        return _busy()
     if not user.is_authenticated:
         await sync_to_async(_close_db)()
         return HttpResponse("Log in first.", status=401, content_type="text/plain")
@@ -181,6 +194,9 @@ async def stream(request):
     sub = hub.subscribe()
     try:
         scope, backlog, reset = await sync_to_async(_prepare)(user, last)
+    except OperationalError:
+        hub.unsubscribe(sub)
+        return _busy()
     except BaseException:
         hub.unsubscribe(sub)
         raise
