@@ -7,9 +7,11 @@ delivers the notification at commit, so a rolled-back change is never heard of.
 
 Each process runs one `Hub` on its event loop: one LISTEN connection (psycopg,
 async) on PostgreSQL, or a poll of the event log about once a second on SQLite,
-fanned out to one bounded asyncio queue per open stream. A stream that falls
-too far behind is ended; its client reconnects with `Last-Event-ID` and replays
-from the log.
+fanned out to one bounded asyncio queue per open stream. The hub encodes each
+event's bytes once and checks each stream's area by a precomputed path prefix, so
+a stream costs an event one queue put and one write (no query, no thread hop).
+A stream that falls too far behind is ended; its client reconnects with
+`Last-Event-ID` and replays from the log.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import collections
 import contextvars
 import json
 import logging
-from collections.abc import Callable
+import os
+import time
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -27,6 +30,7 @@ from django.utils import timezone
 
 from zhili.cockpit.conf import number
 from zhili.cockpit.models import LiveEvent
+from zhili.core.scoping import Scope
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,37 @@ def poll_seconds() -> float:
 
 def retention() -> timedelta:
     return timedelta(minutes=number("ZHILI_LIVE_RETENTION_MINUTES"))
+
+
+class FanOutTiming:
+    """The server's own side of bench/live.py (on when ZHILI_LIVE_TIMING=1): when the
+    hub handed an event to the streams and when the last stream had written it to its
+    socket, as one log line per event (`time.perf_counter`, i.e. CLOCK_MONOTONIC, so a
+    client process on the same machine can set it beside its own clock)."""
+
+    def __init__(self):
+        self.enabled = os.environ.get("ZHILI_LIVE_TIMING") == "1"
+        self.pending: dict[int, list] = {}
+
+    def delivered(self, seq: int, streams: int) -> None:
+        if len(self.pending) > 1000:  # streams that left before writing: forget them
+            self.pending.clear()
+        self.pending[seq] = [streams, time.perf_counter(), streams]
+        if not streams:
+            self.written(seq, last=True)
+
+    def written(self, seq: int, *, last: bool = False) -> None:
+        entry = self.pending.get(seq)
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0] <= 0 or last:
+            del self.pending[seq]
+            log.warning("live timing seq=%d streams=%d delivered=%.6f written=%.6f",
+                        seq, entry[2], entry[1], time.perf_counter())
+
+
+timing = FanOutTiming()
 
 
 # -- publishing (sync, inside the writer's transaction) ------------------------
@@ -88,20 +123,56 @@ def events_prune(*, now=None) -> int:
 
 # -- the hub (async, one per process and event loop) ----------------------------
 
+HEARTBEAT = b": heartbeat\n\n"
+
+
+def encode(event: dict) -> bytes:
+    """The event as the stream sends it: encoded once per process, not per stream."""
+    data = json.dumps({"kind": event["kind"], "id": event["id"], "seq": event["seq"]})
+    return f"id: {event['seq']}\ndata: {data}\n\n".encode()
+
 
 class Subscription:
-    """One open stream's queue; `accepts(path)` is the viewer's area check."""
+    """One open stream's queue of `(seq, path, bytes)` items, and the viewer's area.
 
-    def __init__(self, accepts: Callable[[str], bool], size: int = QUEUE_SIZE):
-        self.accepts = accepts
+    The area check is precomputed from the viewer's scope: "everywhere", or a tuple
+    of path prefixes for one C-level `str.startswith` per event. Until the stream
+    knows its viewer's scope (it subscribes first, so nothing falls between the
+    subscription and the replay) it takes everything; `limit_to` then drops what the
+    viewer may not see from what it queued meanwhile.
+    """
+
+    __slots__ = ("everywhere", "prefixes", "queue", "overflowed", "quiet", "size")
+
+    def __init__(self, scope: Scope | None = None, size: int = QUEUE_SIZE):
+        self.everywhere, self.prefixes = True, ()
+        self.size = size
         self.queue: asyncio.Queue = asyncio.Queue(size)
         self.overflowed = False
+        self.quiet = True  # nothing sent since the last heartbeat tick
+        if scope is not None:
+            self.limit_to(scope)
 
-    def offer(self, event: dict) -> None:
-        if self.overflowed or not self.accepts(event.get("path", "")):
+    def accepts(self, path: str) -> bool:
+        return self.everywhere or (bool(path) and path.startswith(self.prefixes))
+
+    def limit_to(self, scope: Scope) -> None:
+        self.everywhere, self.prefixes = scope.everywhere, tuple(scope.paths)
+        kept = []
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if not isinstance(item, tuple) or self.accepts(item[1]):
+                kept.append(item)
+        for item in kept:
+            self.queue.put_nowait(item)
+
+    def offer(self, item) -> None:
+        """Queue an item for the stream; a stream a whole queue behind is ended."""
+        if self.overflowed:
             return
+        self.quiet = False
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             # Behind by a whole queue: end the stream; the client replays from the log.
             self.overflowed = True
@@ -113,35 +184,65 @@ class Hub:
     def __init__(self):
         self.subscriptions: set[Subscription] = set()
         self.task: asyncio.Task | None = None
+        self.beats: asyncio.Task | None = None
         self.connected = asyncio.Event()
         self.seen: collections.deque = collections.deque(maxlen=4096)
         self._seen_set: set[int] = set()
         self.last = 0
 
-    def subscribe(self, accepts: Callable[[str], bool]) -> Subscription:
-        sub = Subscription(accepts)
+    def subscribe(self, scope: Scope | None = None) -> Subscription:
+        sub = Subscription(scope)
         self.subscriptions.add(sub)
+        loop = asyncio.get_running_loop()
         if self.task is None or self.task.done():
             # A fresh context: the listener must not live in the first request's
             # thread-sensitive context, which ends with that request.
-            self.task = asyncio.get_running_loop().create_task(self._run(),
-                                                               context=contextvars.Context())
+            self.task = loop.create_task(self._run(), context=contextvars.Context())
+        if self.beats is None or self.beats.done():
+            self.beats = loop.create_task(self._beat(), context=contextvars.Context())
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.subscriptions.discard(sub)
 
-    def deliver(self, event: dict) -> None:
+    def deliver(self, event: dict) -> int:
+        """Hand one event to every stream whose viewer may see it; returns how many.
+
+        The event is serialised once here; each stream gets the same bytes, so the
+        cost per stream is a prefix check and a queue put (no query, no thread hop).
+        """
         seq = int(event["seq"])
         if seq in self._seen_set:
-            return
+            return 0
         if len(self.seen) == self.seen.maxlen:
             self._seen_set.discard(self.seen[0])
         self.seen.append(seq)
         self._seen_set.add(seq)
         self.last = max(self.last, seq)
+        path = event.get("path") or ""
+        item = (seq, path, encode(event))
+        sent = 0
+        for sub in self.subscriptions:  # offer() never (un)subscribes: no copy needed
+            if sub.everywhere or (path and path.startswith(sub.prefixes)):
+                sub.offer(item)
+                sent += 1
+        if timing.enabled:
+            timing.delivered(seq, sent)
+        return sent
+
+    async def _beat(self) -> None:
+        """One timer for every stream on the loop: a comment line on each stream that
+        sent nothing since the last tick (so an idle stream hears one every one to two
+        heartbeat periods), instead of a timeout around every stream's wait."""
+        while self.subscriptions:
+            await asyncio.sleep(heartbeat_seconds())
+            self.tick()
+
+    def tick(self) -> None:
         for sub in list(self.subscriptions):
-            sub.offer(event)
+            if sub.quiet:
+                sub.offer(HEARTBEAT)
+            sub.quiet = True
 
     async def _run(self) -> None:
         postgres = connection.vendor == "postgresql"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from asgiref.sync import sync_to_async
@@ -10,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -102,11 +101,6 @@ def events(request):
 # -- server-sent events -----------------------------------------------------------
 
 
-def _sse(event: dict) -> str:
-    data = json.dumps({"kind": event["kind"], "id": event["id"], "seq": event["seq"]})
-    return f"id: {event['seq']}\ndata: {data}\n\n"
-
-
 def _last_event_id(request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
     raw = raw.strip()
@@ -137,49 +131,83 @@ def _prepare(user, last: int | None):
 
 
 async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
+    """The stream's body: the replay, then whatever the hub queues for it.
+
+    The hub has already checked the area and encoded the bytes, so a live event costs
+    this generator one queue get and one write; what queued up meanwhile (a burst of
+    events) goes out as one chunk.
+    """
     try:
-        yield "retry: 3000\n\n"
+        yield b"retry: 3000\n\n"
         if reset:  # pruned past the client's place: it reloads its layers instead
-            yield f"data: {json.dumps({'kind': 'reset'})}\n\n"
+            yield f"data: {json.dumps({'kind': 'reset'})}\n\n".encode()
         for event in backlog:
             if scope.covers(event["path"]):
-                yield _sse(event)
+                yield live.encode(event)
             last = event["seq"]
-        beat = live.heartbeat_seconds()
+        floor = last if last is not None else -1  # replayed already up to here
+        queue, timing = sub.queue, live.timing
         while True:
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), beat)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-                continue
-            if event is live.OVERFLOW:
+            item = await queue.get()
+            parts, seqs, ended = [], [], False
+            while True:
+                if item is live.OVERFLOW:
+                    ended = True
+                    break
+                if item is live.HEARTBEAT:
+                    parts.append(item)
+                elif item[0] > floor:
+                    parts.append(item[2])
+                    seqs.append(item[0])
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if parts:
+                yield parts[0] if len(parts) == 1 else b"".join(parts)
+                if timing.enabled:
+                    for seq in seqs:
+                        timing.written(seq)
+            if ended:
                 return
-            if (last is not None and event["seq"] <= last) or not scope.covers(event["path"]):
-                continue  # replayed already, or heard before the scope was known
-            yield _sse(event)
     finally:
         hub.unsubscribe(sub)
 
 
+def _busy() -> HttpResponse:
+    """The stream's start found no database connection in time: 503, not a 500; the page
+    opens the stream again after `Retry-After` (an EventSource gives up on a non-200)."""
+    response = HttpResponse("Busy: open the stream again in a few seconds.", status=503,
+                            content_type="text/plain")
+    response["Retry-After"] = "3"
+    return response
+
+
 async def stream(request):
     """/cockpit/stream: the viewer's area's events as server-sent events (ASGI only)."""
-    user = await request.auser()
+    try:
+        user = await request.auser()
+    except OperationalError:  # no pooled connection in time (a burst of reconnects)
+        await sync_to_async(_close_db)()
+        return _busy()
     if not user.is_authenticated:
         await sync_to_async(_close_db)()
         return HttpResponse("Log in first.", status=401, content_type="text/plain")
     last = _last_event_id(request)
     hub = live.hub()
     # Subscribed before the replay is read, so nothing falls between the two.
-    sub = hub.subscribe(lambda path: True)
+    sub = hub.subscribe()
     try:
         scope, backlog, reset = await sync_to_async(_prepare)(user, last)
+    except OperationalError:
+        hub.unsubscribe(sub)
+        return _busy()
     except BaseException:
         hub.unsubscribe(sub)
         raise
     if scope.empty:
         hub.unsubscribe(sub)
         return HttpResponse("You may not see the map.", status=403, content_type="text/plain")
-    sub.accepts = scope.covers
+    sub.limit_to(scope)
     response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset, last),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

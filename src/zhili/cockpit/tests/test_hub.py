@@ -1,40 +1,114 @@
-"""The hub's fan-out without a database: scoping per subscription, duplicates dropped,
-a slow stream ended rather than growing without bound, unsubscribing frees it."""
+"""The hub's fan-out without a database: scoping per subscription by path prefix,
+duplicates dropped, each event encoded once for every stream, a slow stream ended
+rather than growing without bound, heartbeats on idle streams only, unsubscribing
+frees it."""
 
 from __future__ import annotations
 
-from zhili.cockpit.live import OVERFLOW, Hub, Subscription
+import asyncio
+
+from zhili.cockpit.live import HEARTBEAT, OVERFLOW, Hub, Subscription
 from zhili.cockpit.tests.conftest import run_async
+from zhili.core.scoping import Scope
+
+STREET = Scope(paths=("50/500103/500103001/",))
+CITY = Scope(everywhere=True)
 
 
 def event(seq, path="50/500103/"):
     return {"seq": seq, "kind": "case", "id": str(seq), "path": path}
 
 
+def drain(sub) -> list:
+    return [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+
+
 def test_fan_out_is_scoped_and_drops_duplicates():
     async def run():
         hub = Hub()
-        street = Subscription(lambda p: p.startswith("50/500103/500103001/"))
-        city = Subscription(lambda p: True)
-        hub.subscriptions |= {street, city}
-        hub.deliver(event(1, "50/500103/500103001/500103001001/"))
-        hub.deliver(event(2, "50/500104/"))
-        hub.deliver(event(2, "50/500104/"))  # the catch-up after a reconnect repeats it
-        assert [street.queue.get_nowait()["seq"]] == [1] and street.queue.empty()
-        assert [city.queue.get_nowait()["seq"] for _ in range(2)] == [1, 2]
-        assert city.queue.empty()
+        street, city = Subscription(STREET), Subscription(CITY)
+        two_streets = Subscription(Scope(paths=("50/500103/500103001/", "50/500104/")))
+        hub.subscriptions |= {street, city, two_streets}
+        assert hub.deliver(event(1, "50/500103/500103001/500103001001/")) == 3
+        assert hub.deliver(event(2, "50/500104/")) == 2
+        assert hub.deliver(event(2, "50/500104/")) == 0  # the catch-up after a reconnect
+        assert hub.deliver(event(3, "")) == 1  # no area: the city-wide viewer only
+        assert hub.deliver(event(4, "50/5001031/")) == 1  # not under 50/500103/500103001/
+        assert [seq for seq, _, _ in drain(street)] == [1]
+        assert [seq for seq, _, _ in drain(two_streets)] == [1, 2]
+        assert [seq for seq, _, _ in drain(city)] == [1, 2, 3, 4]
         hub.unsubscribe(street)
-        assert hub.subscriptions == {city}
+        assert hub.subscriptions == {city, two_streets}
+
+    run_async(run)
+
+
+def test_an_event_is_encoded_once_for_every_stream():
+    async def run():
+        hub = Hub()
+        subs = [Subscription(CITY) for _ in range(3)]
+        hub.subscriptions |= set(subs)
+        hub.deliver(event(7))
+        items = [sub.queue.get_nowait() for sub in subs]
+        assert items[0][2] == b'id: 7\ndata: {"kind": "case", "id": "7", "seq": 7}\n\n'
+        assert all(item[2] is items[0][2] for item in items)  # the same bytes object
+
+    run_async(run)
+
+
+def test_what_queued_before_the_scope_was_known_is_filtered_once():
+    async def run():
+        hub = Hub()
+        early = Subscription()  # subscribed before the viewer's scope was read
+        hub.subscriptions.add(early)
+        hub.deliver(event(1, "50/500103/500103001/x/"))
+        hub.deliver(event(2, "50/500104/"))
+        early.limit_to(STREET)
+        hub.deliver(event(3, "50/500104/"))
+        assert [seq for seq, _, _ in drain(early)] == [1]
 
     run_async(run)
 
 
 def test_a_stream_that_falls_behind_is_ended_not_grown():
     async def run():
-        slow = Subscription(lambda p: True, size=3)
+        slow = Subscription(CITY, size=3)
         for seq in range(1, 10):
-            slow.offer(event(seq))
-        items = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
+            slow.offer((seq, "50/", b""))
+        items = drain(slow)
         assert items[-1] is OVERFLOW and len(items) == 3
+        slow.offer((10, "50/", b""))
+        assert slow.queue.empty()  # ended: nothing more is queued
+
+    run_async(run)
+
+
+def test_heartbeats_go_to_idle_streams_only():
+    async def run():
+        hub = Hub()
+        idle, busy = Subscription(CITY), Subscription(CITY)
+        hub.subscriptions |= {idle, busy}
+        hub.tick()  # both idle since they opened
+        assert drain(idle) == drain(busy) == [HEARTBEAT]
+        busy.offer((1, "50/", b"x"))
+        hub.tick()
+        assert drain(idle) == [HEARTBEAT] and drain(busy) == [(1, "50/", b"x")]
+        hub.tick()  # nothing since the last tick: now the busy one hears one too
+        assert drain(busy) == [HEARTBEAT]
+
+    run_async(run)
+
+
+def test_one_timer_beats_while_streams_are_open(settings):
+    settings.ZHILI_LIVE_HEARTBEAT_SECONDS = 0.05
+
+    async def run():
+        hub = Hub()
+        hub.task = asyncio.get_running_loop().create_future()  # no listener here
+        sub = hub.subscribe(CITY)
+        assert await asyncio.wait_for(sub.queue.get(), 10) is HEARTBEAT
+        hub.unsubscribe(sub)
+        await asyncio.wait_for(hub.beats, 10)  # no streams left: the timer ends
+        hub.task.cancel()
 
     run_async(run)

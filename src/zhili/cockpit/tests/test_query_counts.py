@@ -67,3 +67,25 @@ def test_the_figures_and_the_page_are_pinned(client, report, grid, street_operat
     client.get("/cockpit/")
     with django_assert_max_num_queries(10):
         assert client.get("/cockpit/").status_code == 200
+
+
+def test_the_stream_reads_the_database_once_before_it_starts(report, grid, street_operator,
+                                                             django_assert_num_queries):
+    """The stream's only queries are its start (scope, oldest id, the replay), the same for
+    a longer replay; afterwards each live event costs it none (the hub hands it bytes:
+    test_hub.py runs without a database)."""
+    from zhili.cockpit import views
+    from zhili.cockpit.live import last_seq
+
+    after = last_seq()
+    report(on=grid)
+    user = type(street_operator).objects.get(pk=street_operator.pk)
+    views._prepare(user, after)  # warm: the role assignments are cached on the user
+    with django_assert_num_queries(2) as first:
+        scope, backlog, reset = views._prepare(user, after)
+    assert backlog and not reset and not scope.empty
+    for _ in range(3):
+        report(on=grid)
+    with django_assert_num_queries(len(first)):
+        _, longer, _ = views._prepare(user, after)
+    assert len(longer) == len(backlog) + 3

@@ -298,7 +298,12 @@
     if (config.transport === 'sse' && window.EventSource) {
       var source = new EventSource(config.stream);
       source.onopen = function () { setLive('live', gettext('live')); document.body.dataset.live = 'sse'; };
-      source.onerror = function () { setLive('lost', gettext('reconnecting…')); };
+      source.onerror = function () {
+        setLive('lost', gettext('reconnecting…'));
+        // A non-200 answer (503 when the server is busy) closes an EventSource for good:
+        // open a new one after a pause with some jitter, so many maps do not return at once.
+        if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 3000 + Math.random() * 3000); }
+      };
       source.onmessage = function (m) { try { heard(JSON.parse(m.data)); } catch (e) { /* a heartbeat */ } };
       return;
     }
