@@ -142,10 +142,13 @@ def _contiguous(cursor: RollupCursor, ids: list[int], now) -> int:
         if event_id != expected:
             if cursor.last_id == 0 and i == 0:
                 break  # the first run starts wherever the table starts
-            if cursor.gap_since is None and gap_wait():
+            wait = gap_wait()
+            if wait and (i > 0 or cursor.gap_since is None):
+                # A gap not timed yet: after events taken now it is a new one (the
+                # timer belongs to the gap right after the cursor, no other).
                 cursor.gap_since = now
                 return i
-            if cursor.gap_since is not None and now - cursor.gap_since < gap_wait():
+            if wait and now - cursor.gap_since < wait:
                 return i
             cursor.gap_since = None  # waited long enough: the id will not come
         expected = event_id + 1
