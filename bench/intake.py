@@ -162,7 +162,7 @@ def serve(workers: int) -> subprocess.Popen:
          "--port", str(PORT), "--workers", str(workers), "--log-level", "warning",
          "--lifespan", "off", "--no-access-log"],
         env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
+    for _ in range(400):  # up to two minutes: a loaded machine imports Django slowly
         try:
             con = http.client.HTTPConnection(HOST, PORT, timeout=2)
             con.request("GET", "/api/v1/governance/categories")

@@ -8,10 +8,9 @@ The issue's promise: a street's live-case layer costs the same with
 because it reads the open queue's partial index on the area path, not the
 city's history.
 
-The data are bench/scoped_list.py's, in its database (`zhili_bench_cases`,
-kept between runs; the city is generated once, the history grown with one
-INSERT … SELECT per million rows, indexes rebuilt after): 20,000 open cases
-in both phases, the rest closed history. The layer is built exactly as the
+The data are bench/bigcity.py's two databases (the same city with 100,000
+and with 10,000,000 cases, built once and kept): 20,000 open cases in both
+phases, the rest closed history. The layer is built exactly as the
 page serves it (`cockpit.selectors.cases_geojson` + `json.dumps`), R times
 at each size, and its plan printed with EXPLAIN (ANALYZE, BUFFERS).
 
@@ -22,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -31,17 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import scoped_list  # noqa: E402  (the same data, built the same way)
-from scoped_list import log  # noqa: E402
-
-# The case table gained `intake_fingerprint` (NOT NULL, no database default) after
-# scoped_list.py's INSERT was written: the same rows, with that column empty.
-if "intake_fingerprint" not in scoped_list.INSERT:
-    scoped_list.INSERT = (scoped_list.INSERT
-                          .replace("    intake_key, intake_scope)",
-                                   "    intake_key, intake_scope, intake_fingerprint)")
-                          .replace("at + interval '1 day' END, 1, '', ''",
-                                   "at + interval '1 day' END, 1, '', '', ''"))
+import bigcity  # noqa: E402  (the two databases, built once)
+from bigcity import log  # noqa: E402
 
 
 def measure(actor, rounds: int) -> dict:
@@ -65,35 +56,29 @@ def measure(actor, rounds: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--big", type=int, default=10_000_000, help="cases in the big phase")
+    parser.add_argument("--big", type=int, default=bigcity.BIG, help="cases in the big phase")
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    scoped_list.setup_django()
+    bigcity.phase_ensure("big", args.big)  # the long part first, before any timing
+    bigcity.use("small")
     from locate import machine
 
-    actor = scoped_list.prepare_city()
-    scoped_list.secondary_indexes()
-    scoped_list.indexes_ensure()
-    if scoped_list.count() != scoped_list.SMALL:
-        log("· resetting the case table …")
-        scoped_list.execute("TRUNCATE governance_case CASCADE")
-        scoped_list.grow_to(scoped_list.SMALL, args.big)
     log("· timing the street's live-case layer at 100,000 cases …")
-    small = measure(actor, args.rounds)
+    small = measure(bigcity.operator(), args.rounds)
     log(f"  p50 {small['p50_ms']} ms, {small['features']} features, {small['bytes']:,} bytes")
-    scoped_list.grow_to(args.big, args.big)
-    big_count = scoped_list.count()
+    bigcity.use("big", args.big)
+    big_count = bigcity.count(bigcity.PHASES["big"][0])
     log(f"· timing it at {big_count:,} cases …")
-    big = measure(actor, args.rounds)
+    big = measure(bigcity.operator(), args.rounds)
     print(json.dumps({
         "bench": "layers",
         "layer": "cockpit live cases",
         "database": "postgresql",
         "city": "chongqing",
-        "street": scoped_list.STREET,
-        "cases_small": scoped_list.SMALL,
+        "street": bigcity.STREET,
+        "cases_small": bigcity.SMALL,
         "cases_big": big_count,
-        "open_cases": scoped_list.OPEN,
+        "open_cases": bigcity.OPEN,
         "layer_small_ms": small["p50_ms"],
         "layer_big_ms": big["p50_ms"],
         "ratio": round(big["p50_ms"] / small["p50_ms"], 3),
@@ -103,6 +88,7 @@ def main() -> None:
         "bytes": {"small": small["bytes"], "big": big["bytes"]},
         "plan_big": big["plan"],
         "rounds": args.rounds,
+        "load_average": os.getloadavg(),
         "machine": machine(),
     }, ensure_ascii=False))
 

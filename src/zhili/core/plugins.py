@@ -110,6 +110,11 @@ class KpiSource:
     name: str
     changes: Callable
     components: Callable
+    #: optional `queries(under=None, buckets=None)` -> [(grouped queryset, group
+    #: fields, aggregate names)] (`area_day_grouped`'s querysets) of the entities
+    #: under the area path `under`, or in `buckets` [(area_path, start, end)]: the
+    #: same components as SQL, for a set-based rebuild and a batched poll.
+    queries: Callable | None = None
 
 
 def components_by_area_day(rows, time_field: str, group: tuple[str, ...] = (), **aggregates):
@@ -120,27 +125,39 @@ def components_by_area_day(rows, time_field: str, group: tuple[str, ...] = (), *
     histogram). Durations become whole minutes. Zero components are left out:
     absent means 0.
     """
+    return area_day_cells(area_day_grouped(rows, time_field, group, **aggregates), group,
+                          tuple(aggregates))
+
+
+def area_day_cells(grouped, group: tuple[str, ...], names: tuple[str, ...]) -> dict:
+    """`components_by_area_day`'s result from its grouped queryset (`area_day_grouped`)."""
     from collections import Counter
     from datetime import timedelta
-    from zoneinfo import ZoneInfo
 
-    from django.conf import settings
-    from django.db.models.functions import TruncDate
-
-    day = TruncDate(time_field, tzinfo=ZoneInfo(settings.TIME_ZONE))
     out: dict = {}
-    grouped = (rows.annotate(_day=day).values("area_path", "_day", *group)
-               .annotate(**{f"_k_{name}": agg for name, agg in aggregates.items()}).order_by())
     for row in grouped:
         cell = out.setdefault((row["area_path"], row["_day"]), Counter())
         suffix = "".join(f".{row[g]}" for g in group)
-        for name in aggregates:
+        for name in names:
             value = row[f"_k_{name}"]
             if isinstance(value, timedelta):  # a sum of durations counts whole minutes
                 value = value.total_seconds() // 60
             if value:
                 cell[name + suffix] += int(value)
     return out
+
+
+def area_day_grouped(rows, time_field: str, group: tuple[str, ...] = (), **aggregates):
+    """The grouped queryset behind `components_by_area_day`: area_path, _day (the
+    city's local date), the `group` fields, and `_k_<name>` per aggregate."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db.models.functions import TruncDate
+
+    day = TruncDate(time_field, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return (rows.annotate(_day=day).values("area_path", "_day", *group)
+            .annotate(**{f"_k_{name}": agg for name, agg in aggregates.items()}).order_by())
 
 
 class ZhiliAppConfig(AppConfig):

@@ -10,11 +10,15 @@ supervision app's roll-ups and counts only its breakdowns itself.
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections import Counter
+
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, IntegerField, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
-from zhili.core.plugins import Kpi, KpiSource, components_by_area_day
+from zhili.core.plugins import Kpi, KpiSource, area_day_grouped, components_by_area_day
 from zhili.governance import selectors
 from zhili.governance.models import OPEN_STATUSES, STREET_OR_BELOW, ResolutionLevel
 
@@ -57,23 +61,40 @@ def _rows(rows):
     return rows.annotate(was_reopened=selectors.case_reopened_q())
 
 
+def _parts(rows):
+    """(rows, group fields, aggregates) whose area-day components make a source's."""
+    return [
+        (rows, (), AGGREGATES),
+        (rows.filter(handling_minutes__isnull=False).annotate(bin=HANDLING_BIN), ("bin",),
+         {"handling": Count("id")}),
+        (rows.exclude(dispute__isnull=True).exclude(dispute__resolution_level=""),
+         ("dispute__resolution_level",), {"dispute_level": Count("id")}),
+        (rows.exclude(resolved_level=""), ("resolved_level",), {"resolved_level": Count("id")}),
+    ]
+
+
 def components(area_path=None, start=None, end=None) -> dict:
     rows = _rows(selectors.cases_for_rollup(area_path=area_path, start=start, end=end))
-    out = components_by_area_day(rows, "created_at", **AGGREGATES)
-    extra = [
-        components_by_area_day(rows.filter(handling_minutes__isnull=False)
-                               .annotate(bin=HANDLING_BIN), "created_at", ("bin",),
-                               handling=Count("id")),
-        components_by_area_day(rows.exclude(dispute__isnull=True)
-                               .exclude(dispute__resolution_level=""), "created_at",
-                               ("dispute__resolution_level",), dispute_level=Count("id")),
-        components_by_area_day(rows.exclude(resolved_level=""), "created_at",
-                               ("resolved_level",), resolved_level=Count("id")),
-    ]
-    for part in extra:
-        for key, cell in part.items():
-            out.setdefault(key, cell.__class__()).update(cell)
+    out: dict = {}
+    for part, group, aggregates in _parts(rows):
+        for key, cell in components_by_area_day(part, "created_at", group,
+                                                **aggregates).items():
+            out.setdefault(key, Counter()).update(cell)
     return out
+
+
+def queries(under=None, buckets=None) -> list:
+    """The components as grouped querysets (a set-based rebuild, a batched poll): the
+    cases under `under`, or those of `buckets` [(grid path, start, end)]."""
+    rows = selectors.cases_for_rollup()
+    if under:
+        rows = rows.filter(area_path__startswith=under)
+    if buckets is not None:
+        rows = rows.filter(functools.reduce(operator.or_, (
+            Q(area_path=path, created_at__gte=start, created_at__lt=end)
+            for path, start, end in buckets), Q(pk__in=[])))
+    return [(area_day_grouped(part, "created_at", group, **aggregates), group,
+             tuple(aggregates)) for part, group, aggregates in _parts(_rows(rows))]
 
 
 def changes(after_id: int, limit: int):
@@ -161,4 +182,5 @@ KPIS = [
          _("no dispute was resolved")),
 ]
 KPIS_BY_CODE = {k.code: k for k in KPIS}
-SOURCES = [KpiSource(name="governance.cases", changes=changes, components=components)]
+SOURCES = [KpiSource(name="governance.cases", changes=changes, components=components,
+                     queries=queries)]
