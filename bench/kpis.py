@@ -104,12 +104,11 @@ def read_district_month(month: date, rounds: int) -> dict:
 def live_district_month(month: date) -> float:
     """The same figures computed live from the case table (no roll-up)."""
     from zhili.governance import kpis
-    from zhili.governance.selectors import cases_for_rollup
     from zhili.supervision.periods import day_bounds, period_end
 
     start, end = day_bounds(month)[0], day_bounds(period_end("month", month))[0]
     started = time.perf_counter()
-    kpis.aggregate(cases_for_rollup(start=start, end=end).filter(area_path__startswith=DISTRICT))
+    kpis.components(area_path=DISTRICT, start=start, end=end)
     return time.perf_counter() - started
 
 
