@@ -45,8 +45,10 @@ def responder(request, token: str):
     state, delivery = delivery_for_link(token)
     warning = None
     if delivery is not None and delivery.message.object_type == "warning.warning":
-        warning = (Warning.objects.select_related("risk_point__category", "risk_point__grid")
-                   .filter(pk=delivery.message.object_id).first())
+        rows = Warning.objects.filter(pk=delivery.message.object_id)
+        if request.method == "GET":  # a press redirects: only the page shows the point
+            rows = rows.select_related("risk_point__category", "risk_point__grid")
+        warning = rows.first()
     if warning is None:
         state = "invalid" if state == "ok" else state
         return _private(render(request, "warning/responder.html", {"state": state},
