@@ -38,10 +38,10 @@ def delivery_for_link(token: str) -> tuple[str, Delivery | None]:
     return ("ok", delivery) if delivery else ("invalid", None)
 
 
-_DELIVERY_FIELDS = ("id", "message_id", "user_id", "person_id", "channel", "status", "read_at",
-                    "acknowledged_at", "acknowledged_via")
-_MESSAGE_FIELDS = ("id", "kind", "title", "body", "link", "object_type", "object_id",
-                   "created_at")
+_DELIVERY_FIELDS = {"id", "message_id", "user_id", "person_id", "channel", "status", "read_at",
+                    "acknowledged_at", "acknowledged_via"}
+_MESSAGE_FIELDS = {"id", "kind", "title", "body", "link", "object_type", "object_id",
+                   "created_at"}
 
 
 def delivery_with_message(delivery_id: int) -> Delivery | None:
@@ -50,27 +50,39 @@ def delivery_with_message(delivery_id: int) -> Delivery | None:
 
     One hand-written SELECT: on this path (hundreds of recipients pressing at
     once, bench/ack.py) compiling `select_related(...).first()` and building
-    the two whole rows cost the server ten times the query itself.
+    the two whole rows cost the server ten times the query itself. The
+    values go through the fields' own converters, as the ORM's would.
     """
     from django.db import connection
 
     from zhili.notifications.models import Message
 
-    d, m = Delivery._meta, Message._meta
-    columns = [f"d.{d.get_field(f).column}" for f in _DELIVERY_FIELDS] + \
-              [f"m.{m.get_field(f).column}" for f in _MESSAGE_FIELDS]
+    parts = []
+    for model, wanted, alias in ((Delivery, _DELIVERY_FIELDS, "d"), (Message, _MESSAGE_FIELDS, "m")):
+        # In the model's field order: from_db() expects it.
+        fields = [f for f in model._meta.concrete_fields if f.attname in wanted]
+        parts.append((model, fields, alias))
+    columns = [f"{alias}.{f.column}" for _m, fields, alias in parts for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {d.db_table} d JOIN {m.db_table} m"
-                       f" ON m.id = d.message_id WHERE d.id = %s", [int(delivery_id)])
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {Delivery._meta.db_table} d"
+                       f" JOIN {Message._meta.db_table} m ON m.id = d.message_id"
+                       f" WHERE d.id = %s", [int(delivery_id)])
         row = cursor.fetchone()
     if row is None:
         return None
-    row = [connection.ops.convert_datetimefield_value(v, None, connection)
-           if isinstance(v, str) and name.endswith("_at") else v
-           for name, v in zip(_DELIVERY_FIELDS + _MESSAGE_FIELDS, row, strict=True)]
-    n = len(_DELIVERY_FIELDS)
-    delivery = Delivery.from_db(connection.alias, _DELIVERY_FIELDS, row[:n])
-    delivery.message = Message.from_db(connection.alias, _MESSAGE_FIELDS, row[n:])
+    values = iter(row)
+    made = []
+    for model, fields, _alias in parts:
+        converted = []
+        for f in fields:
+            value = next(values)
+            col = f.get_col(model._meta.db_table)
+            for convert in connection.ops.get_db_converters(col) + f.get_db_converters(connection):
+                value = convert(value, col, connection)
+            converted.append(value)
+        made.append(model.from_db(connection.alias, [f.attname for f in fields], converted))
+    delivery, message = made
+    delivery.message = message
     return delivery
 
 
