@@ -126,10 +126,13 @@ def _process_caches_start_empty():
     """Per-process caches must not carry one test's rows (rolled back since) into
     the next."""
     from zhili.governance.services.intake import category_cache_clear
+    from zhili.warning.reach import settled_cache_clear
 
     category_cache_clear()
+    settled_cache_clear()
     yield
     category_cache_clear()
+    settled_cache_clear()
 
 
 @pytest.fixture(scope="session")

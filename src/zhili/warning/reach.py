@@ -17,9 +17,12 @@ silence; this does.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,21 +118,63 @@ def warning_notify(*, warning: Warning, at=None, tiers: list[str] | None = None,
         warning.status = Warning.Status.NOTIFIED
 
 
-def warning_acknowledged(*, delivery, message, **_kw) -> None:
-    """A responsible person (or a role holder) acknowledged a warning's message."""
-    if message.object_type != "warning.warning" or not message.object_id:
-        return
-    warning = Warning.objects.select_for_update().filter(pk=message.object_id).first()
+# A warning past "notified" (acknowledged, handling, closed, cancelled) never goes back,
+# so once a commit has shown a process one there, a later acknowledgement of it needs
+# nothing of the warning but its number and area, which never change: no query at all.
+# Filled only after a commit (a rolled-back move must not be remembered); bounded.
+_SETTLED: dict[int, tuple[str, str]] = {}
+SETTLED_MAX = 20_000
+
+
+def settled_cache_clear() -> None:
+    _SETTLED.clear()
+
+
+def _settle(pk: int, number: str, area_path: str) -> None:
+    if len(_SETTLED) >= SETTLED_MAX:
+        _SETTLED.clear()
+    _SETTLED[pk] = (number, area_path)
+
+
+def warning_acknowledged(*, delivery, message, **_kw) -> dict | None:
+    """A responsible person (or a role holder) acknowledged a warning's message.
+
+    The first acknowledgement moves a raised or notified warning to
+    "acknowledged" (which stops the escalation) and is the timeline's
+    "acknowledged" event; later ones are on their deliveries, which the detail
+    page's "who it reached" reads. No row lock on the warning: many recipients
+    of one warning press at once, and a lock would queue them all behind one
+    another. A plain read tells whether the warning may still move (none once
+    this process knows it has moved, `_SETTLED`); the move is a conditional
+    UPDATE, so of two first presses at once only one moves it and writes the
+    event. Returns what the acknowledgement's one audit entry adds
+    (delivery_acknowledge): the warning and its area.
+    """
+    if message.object_type != "warning.warning" or not str(message.object_id).isdigit():
+        return None
+    pk = int(message.object_id)
+    known = _SETTLED.get(pk)
+    if known is not None:
+        return {"area_path": known[1], "detail": {"warning": pk, "number": known[0]}}
+    warning = (Warning.objects.only("id", "number", "level", "status", "area_path")
+               .filter(pk=pk).first())
     if warning is None:
-        return
-    events.event_add(warning=warning, kind="acknowledged", at=delivery.acknowledged_at,
-                     data={"delivery": delivery.pk, "via": delivery.acknowledged_via})
-    if warning.status in (Warning.Status.RAISED, Warning.Status.NOTIFIED):
+        return None
+    said = {"area_path": warning.area_path,
+            "detail": {"warning": warning.pk, "number": warning.number}}
+    waiting = (Warning.Status.RAISED, Warning.Status.NOTIFIED)
+    if warning.status in waiting and Warning.objects.filter(
+            pk=warning.pk, status__in=waiting).update(status=Warning.Status.ACKNOWLEDGED,
+                                                       version=F("version") + 1):
         warning.status = Warning.Status.ACKNOWLEDGED
-        warning.version += 1
-        warning.save(update_fields=["status", "version"])
-    audit_record(actor=None, action="warning.acknowledge", obj=warning,
-                 detail={"delivery": delivery.pk})
+        events.event_add(warning=warning, kind="acknowledged", at=delivery.acknowledged_at,
+                         data={"delivery": delivery.pk, "via": delivery.acknowledged_via})
+        # What save() would tell: the live map hears of the change (cockpit/hooks.py).
+        post_save.send(sender=Warning, instance=warning, created=False, raw=False,
+                       using=warning._state.db, update_fields=frozenset({"status", "version"}))
+        said["detail"]["warning_status"] = Warning.Status.ACKNOWLEDGED
+    transaction.on_commit(partial(_settle, warning.pk, warning.number, warning.area_path))
+    return said
 
 
 def warnings_escalate_unacknowledged(*, now=None) -> int:

@@ -43,8 +43,18 @@ def _private(response):
 @require_http_methods(["GET", "POST"])
 def responder(request, token: str):
     state, delivery = delivery_for_link(token)
+    about_warning = delivery is not None and delivery.message.object_type == "warning.warning"
+    if about_warning and request.method == "POST" and request.POST.get("action") != "report":
+        # "I have received this": the press needs nothing of the warning here (the
+        # receiver reads what it must, warning/reach.py); the page after it shows it.
+        try:
+            if delivery.acknowledged_at is None:
+                delivery_acknowledge(delivery=delivery, via="link")
+        except ApplicationError as exc:
+            messages.error(request, exc.detail or exc.title)
+        return redirect(request.path)
     warning = None
-    if delivery is not None and delivery.message.object_type == "warning.warning":
+    if about_warning:
         warning = (Warning.objects.select_related("risk_point__category", "risk_point__grid")
                    .filter(pk=delivery.message.object_id).first())
     if warning is None:
