@@ -157,10 +157,13 @@ def drain_bare(port: int, expected: int) -> float:
 
 
 def drain_zhili(url: str, expected: int) -> tuple[float, object]:
+    from zhili.warning.ingest import sensors_preload
     from zhili.warning.mqtt import Consumer
 
+    sensors_preload()  # what `zhili ingest` does once at start, before it connects
     stop = threading.Event()
-    consumer = Consumer(url=url, client_id="bench-zhili", batch=500, window=0.2, stop=stop)
+    consumer = Consumer(url=url, client_id="bench-zhili", stop=stop,  # `zhili ingest`'s defaults
+                        preload=False)
     started = time.perf_counter()
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ INSERT_CHUNK = 500
 ARRAY_CHUNK = 20_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SensorInfo:
     id: int
     code: str
@@ -55,7 +56,7 @@ class SensorInfo:
     key_hash: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RawReading:
     sensor: str      # the sensor's code
     at: object       # ISO 8601 text, epoch seconds, or an aware datetime
@@ -93,20 +94,39 @@ def sensors_cache_clear(**_):
         _sensors.clear()
 
 
+_SENSOR_FIELDS = ("id", "code", "sensor_type", "risk_point__category_id", "risk_point_id",
+                  "area_path", "active", "key_hash")
+
+
+def _sensor_info(row) -> SensorInfo:
+    # Types and area paths repeat across sensors: one string each, not one per sensor.
+    return SensorInfo(row[0], row[1], sys.intern(row[2]), row[3], row[4], sys.intern(row[5]),
+                      row[6], row[7])
+
+
 def sensors_by_code(codes) -> dict[str, SensorInfo]:
     """The sensors with these codes (unknown ones are absent). A sensor registered
     after this process started is found on its first reading."""
     with _sensors_lock:
         missing = [c for c in codes if c not in _sensors]
     if missing:
-        rows = (Sensor.objects.filter(code__in=missing)
-                .values_list("id", "code", "sensor_type", "risk_point__category_id",
-                             "risk_point_id", "area_path", "active", "key_hash"))
+        rows = Sensor.objects.filter(code__in=missing).values_list(*_SENSOR_FIELDS)
         with _sensors_lock:
             for row in rows:
-                _sensors[row[1]] = SensorInfo(*row)
+                _sensors[row[1]] = _sensor_info(row)
     with _sensors_lock:
         return {c: _sensors[c] for c in codes if c in _sensors}
+
+
+def sensors_preload(chunk: int = 20_000) -> int:
+    """Fill the cache with every sensor (a consumer does this once at start, so no
+    window waits for a sensor query); returns how many. The cache reaches this size
+    anyway once every sensor has reported."""
+    rows = Sensor.objects.order_by().values_list(*_SENSOR_FIELDS).iterator(chunk_size=chunk)
+    loaded = {row[1]: _sensor_info(row) for row in rows}
+    with _sensors_lock:
+        _sensors.update(loaded)
+    return len(loaded)
 
 
 # ---------------------------------------------------------------- checking one reading
@@ -199,7 +219,22 @@ def readings_ingest(*, readings: list[RawReading], now: datetime | None = None) 
 def rejects_record(by_sensor: dict) -> None:
     """Add rejected readings to their known sensors' counters (unknown codes are
     only reported: there is no row to count them on)."""
+    if not by_sensor:
+        return
     known = sensors_by_code(list(by_sensor))
+    if connection.vendor == "postgresql":
+        counts = {known[code].id: sum(reasons.values()) for code, reasons in by_sensor.items()
+                  if code in known}
+        if counts:
+            ids = sorted(counts)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {SensorState._meta.db_table} AS s (sensor_id, level, since, "
+                    "silent, rejected, late) SELECT u.i, 0, %s::jsonb, false, u.n, 0 FROM "
+                    "unnest(%s::bigint[], %s::bigint[]) AS u (i, n) ON CONFLICT (sensor_id) "
+                    "DO UPDATE SET rejected = s.rejected + excluded.rejected",
+                    [json.dumps([None] * LEVELS), _array(ids), _array(counts[i] for i in ids)])
+        return
     for code, reasons in by_sensor.items():
         if code in known:
             SensorState.objects.bulk_create([SensorState(sensor_id=known[code].id,
@@ -209,37 +244,36 @@ def rejects_record(by_sensor: dict) -> None:
                 rejected=F("rejected") + sum(reasons.values()))
 
 
+def _array(values) -> str:
+    """A PostgreSQL array literal of numbers or booleans, for one `%s::type[]`
+    parameter: psycopg dumps a Python list element by element, which cost more
+    than the statement; a joined string is one parameter parsed by the server."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def _store(candidates: dict, now: datetime) -> list[tuple[SensorInfo, datetime, float]]:
     """INSERT … ON CONFLICT DO NOTHING; return the readings that were new."""
     table = Reading._meta.db_table
     items = list(candidates.items())
     partitions_ensure_for(moment for (_, moment) in candidates)
+    if connection.vendor == "postgresql":
+        return _store_postgresql(table, items, now)
     new_ids: list[int] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Four array parameters per statement, whatever the batch's size: no
-            # query text with thousands of placeholders to build and parse.
-            for start in range(0, len(items), ARRAY_CHUNK):
-                chunk = items[start:start + ARRAY_CHUNK]
-                cursor.execute(
-                    f"INSERT INTO {table} (sensor_id, at, value, received_at) "
-                    "SELECT u.s, u.a, u.v, %s FROM unnest(%s::bigint[], %s::timestamptz[], "
-                    "%s::float8[]) AS u (s, a, v) ON CONFLICT (sensor_id, at) DO NOTHING "
-                    "RETURNING id",
-                    [now, [k[0] for k, _ in chunk], [k[1] for k, _ in chunk],
-                     [v for _, (_s, v) in chunk]])
-                new_ids += [row[0] for row in cursor.fetchall()]
-        else:
-            for start in range(0, len(items), INSERT_CHUNK):
-                chunk = items[start:start + INSERT_CHUNK]
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                params = []
-                for (sensor_id, moment), (_sensor, value) in chunk:
-                    params += [sensor_id, _db_time(moment), value, _db_time(now)]
-                cursor.execute(
-                    f"INSERT INTO {table} (sensor_id, at, value, received_at) VALUES {values} "
-                    "ON CONFLICT (sensor_id, at) DO NOTHING RETURNING id", params)
-                new_ids += [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(items), INSERT_CHUNK):
+            chunk = items[start:start + INSERT_CHUNK]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for (sensor_id, moment), (_sensor, value) in chunk:
+                params += [sensor_id, _db_time(moment), value, _db_time(now)]
+            cursor.execute(
+                f"INSERT INTO {table} (sensor_id, at, value, received_at) VALUES {values} "
+                "ON CONFLICT (sensor_id, at) DO NOTHING RETURNING id", params)
+            new_ids += [row[0] for row in cursor.fetchall()]
     if len(new_ids) == len(items):
         return [(sensor, moment, value) for (_, moment), (sensor, value) in items]
     fresh = set(Reading.objects.filter(id__in=new_ids).values_list("sensor_id", "at"))
@@ -247,87 +281,174 @@ def _store(candidates: dict, now: datetime) -> list[tuple[SensorInfo, datetime, 
             if (sid, moment) in fresh]
 
 
+def _store_postgresql(table, items, now):
+    """One statement per ARRAY_CHUNK readings, three text parameters whatever the
+    count: times go as epoch milliseconds (exact: readings keep milliseconds).
+    It answers how many rows were new and, only when some were not (a
+    redelivery), which ones, by their position in the chunk."""
+    out = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), ARRAY_CHUNK):
+            chunk = items[start:start + ARRAY_CHUNK]
+            cursor.execute(
+                "WITH u AS (SELECT u.s, timestamptz 'epoch' + u.ms * interval '1 millisecond' AS a,"
+                " u.v, u.i FROM unnest(%s::bigint[], %s::bigint[], %s::float8[]) WITH ORDINALITY"
+                f" AS u (s, ms, v, i)), ins AS (INSERT INTO {table} (sensor_id, at, value,"
+                " received_at) SELECT u.s, u.a, u.v, %s FROM u ON CONFLICT (sensor_id, at)"
+                " DO NOTHING RETURNING sensor_id, at), n AS (SELECT count(*) AS n FROM ins)"
+                " SELECT n.n, CASE WHEN n.n < %s THEN (SELECT string_agg(u.i::text, ',')"
+                " FROM u JOIN ins ON ins.sensor_id = u.s AND ins.at = u.a) END FROM n",
+                [_array(k[0] for k, _ in chunk),
+                 _array((k[1] - _EPOCH) // _MS for k, _ in chunk),
+                 _array(v for _, (_s, v) in chunk), now, len(chunk)])
+            count, positions = cursor.fetchone()
+            if count == len(chunk):
+                out += [(sensor, moment, value) for (_, moment), (sensor, value) in chunk]
+            elif count:
+                for i in map(int, positions.split(",")):
+                    (_, moment), (sensor, value) = chunk[i - 1]
+                    out.append((sensor, moment, value))
+    return out
+
+
 def _db_time(moment: datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _states_write(rows: list[SensorState]) -> None:
-    """Write the changed states back. On PostgreSQL one UPDATE … FROM (VALUES …) per
-    1,000 rows; elsewhere one UPDATE per row. (Django's bulk_update builds a CASE
-    per field and row: at 500 rows it took seconds.)"""
+_STATE_COLUMNS = "sensor_id, level, since, last_t, last_x, silent"
+
+
+def sensor_states_lock(ids: list[int]) -> list[tuple]:
+    """The rule states of these sensors, locked, in id order (so two consumers with
+    overlapping windows cannot deadlock), created where missing; each row is
+    (sensor_id, level, since as a list of four, last_t, last_x, silent)."""
     table = SensorState._meta.db_table
-    values = [(row.sensor_id, row.level, json.dumps(row.since), row.last_t, row.last_x,
-               row.silent) for row in rows]
+    if connection.vendor != "postgresql":
+        have = set(SensorState.objects.filter(sensor_id__in=ids)
+                   .values_list("sensor_id", flat=True))
+        if len(have) < len(ids):
+            SensorState.objects.bulk_create([SensorState(sensor_id=i, since=[None] * LEVELS)
+                                             for i in ids if i not in have],
+                                            ignore_conflicts=True)
+        return list(SensorState.objects.select_for_update().filter(sensor_id__in=ids)
+                    .order_by("sensor_id").values_list(*_STATE_COLUMNS.split(", ")))
+    select = (f"SELECT {_STATE_COLUMNS} FROM {table} WHERE sensor_id = ANY(%s::bigint[]) "
+              "ORDER BY sensor_id FOR UPDATE")
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+        cursor.execute(select, [_array(ids)])
+        rows = cursor.fetchall()
+        if len(rows) < len(ids):
+            # Only the missing states are created (a new sensor's first window): one
+            # INSERT of every state on every window cost more than the rules.
+            have = {row[0] for row in rows}
+            missing = [i for i in ids if i not in have]
+            empty = json.dumps([None] * LEVELS)
+            cursor.execute(f"INSERT INTO {table} (sensor_id, level, since, silent, rejected, late)"
+                           " SELECT u.i, 0, %s::jsonb, false, 0, 0 FROM unnest(%s::bigint[]) AS"
+                           " u (i) ON CONFLICT (sensor_id) DO NOTHING RETURNING sensor_id",
+                           [empty, _array(missing)])
+            created = {row[0] for row in cursor.fetchall()}
+            rows += [(i, 0, [None] * LEVELS, None, None, False) for i in created]
+            raced = [i for i in missing if i not in created]  # another consumer made them
+            if raced:
+                cursor.execute(select, [_array(raced)])
+                rows += cursor.fetchall()
+            rows.sort()
+    return [(i, level, json.loads(since) if isinstance(since, str) else since, t, x, silent)
+            for i, level, since, t, x, silent in rows]
+
+
+def _states_write(ids, state: RuleState, rows) -> None:
+    """Write the changed states back (`rows` are positions in `ids` and `state`). On
+    PostgreSQL one UPDATE … FROM unnest per window; elsewhere one UPDATE per row.
+    (Django's bulk_update builds a CASE per field and row: at 500 rows it took
+    seconds.)"""
+    table = SensorState._meta.db_table
+    since = state.since[rows]
+    if connection.vendor != "postgresql":
+        values = []
+        for j, i in enumerate(rows.tolist()):
+            values.append((int(state.level[i]),
+                           json.dumps([None if math.isnan(t) else t for t in since[j].tolist()]),
+                           _or_none(state.last_t[i]), _or_none(state.last_x[i]),
+                           bool(state.silent[i]), ids[i]))
+        with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {table} SET level = %s, since = %s, last_t = %s, "
-                               "last_x = %s, silent = %s WHERE sensor_id = %s",
-                               [v[1:] + v[:1] for v in values])
-            return
-        for start in range(0, len(values), 1000):
-            chunk = values[start:start + 1000]
-            cursor.execute(
-                f"UPDATE {table} AS s SET level = v.level, since = v.since::jsonb, "
-                "last_t = v.last_t, last_x = v.last_x, silent = v.silent FROM (VALUES "
-                + ", ".join(["(%s::bigint, %s::smallint, %s::text, %s::float8, %s::float8, "
-                             "%s::boolean)"] * len(chunk))
-                + ") AS v (sensor_id, level, since, last_t, last_x, silent) "
-                "WHERE s.sensor_id = v.sensor_id", [x for v in chunk for x in v])
+                               "last_x = %s, silent = %s WHERE sensor_id = %s", values)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET level = v.level, since = jsonb_build_array("
+            "nullif(v.s0, 'NaN'), nullif(v.s1, 'NaN'), nullif(v.s2, 'NaN'), nullif(v.s3, 'NaN')),"
+            " last_t = nullif(v.t, 'NaN'), last_x = nullif(v.x, 'NaN'), silent = v.silent"
+            " FROM unnest(%s::bigint[], %s::smallint[], %s::float8[], %s::float8[], %s::float8[],"
+            " %s::float8[], %s::float8[], %s::float8[], %s::boolean[]) AS v (sensor_id, level,"
+            " s0, s1, s2, s3, t, x, silent) WHERE s.sensor_id = v.sensor_id",
+            [_array(ids[i] for i in rows.tolist()), _array(state.level[rows].tolist()),
+             *(_array(since[:, k].tolist()) for k in range(LEVELS)),
+             _array(state.last_t[rows].tolist()), _array(state.last_x[rows].tolist()),
+             _array(state.silent[rows].tolist())])
+
+
+def _or_none(value):
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return ~same if same.ndim == 1 else ~same.all(axis=1)
 
 
 def _evaluate(stored, now, report: IngestReport) -> None:
     """Run the rules over the new readings with the sensors' state locked."""
     by_id = {s.id: s for s, _, _ in stored}
     ids = sorted(by_id)
-    # Only the missing states are created: an INSERT … ON CONFLICT of every state
-    # on every batch cost more than the rules.
-    have = set(SensorState.objects.filter(sensor_id__in=ids).values_list("sensor_id", flat=True))
-    if len(have) < len(ids):
-        SensorState.objects.bulk_create([SensorState(sensor_id=i, since=[None] * LEVELS)
-                                         for i in ids if i not in have], ignore_conflicts=True)
-    # Locked in id order, so two consumers with overlapping batches cannot deadlock.
-    rows = list(SensorState.objects.select_for_update().filter(sensor_id__in=ids)
-                .order_by("sensor_id"))
-    local = {row.sensor_id: i for i, row in enumerate(rows)}
-    infos = [by_id[row.sensor_id] for row in rows]
+    rows = sensor_states_lock(ids)
+    local = {row[0]: i for i, row in enumerate(rows)}
+    infos = [by_id[row[0]] for row in rows]
     rules = rule_set_for(infos)
     state = RuleState.empty(len(rows))
-    for i, row in enumerate(rows):
-        state.level[i] = row.level
-        state.since[i] = [np.nan if t is None else t for t in (row.since or [None] * LEVELS)]
-        state.last_t[i] = np.nan if row.last_t is None else row.last_t
-        state.last_x[i] = np.nan if row.last_x is None else row.last_x
-        state.silent[i] = row.silent
+    _, level, since, last_t, last_x, silent = zip(*rows, strict=True)
+    state.level[:] = level
+    state.since[:] = [s if len(s) == LEVELS else [None] * LEVELS for s in since]
+    state.last_t[:] = last_t  # None is NaN in a float array
+    state.last_x[:] = last_x
+    state.silent[:] = silent
+    before = state.copy()
     sensor_idx = [local[s.id] for s, _, _ in stored]
-    result = engine.evaluate(rules, state, sensor_idx, [m.timestamp() for _, m, _ in stored],
-                             [v for _, _, v in stored])
+    times = [m.timestamp() for _, m, _ in stored]
+    result = engine.evaluate(rules, state, sensor_idx, times, [v for _, _, v in stored])
     report.late += result.late
     late_by_sensor = Counter()
     if result.late:
         # Which sensors sent them: those whose reading times are not after their last state.
-        for sensor, moment, _ in stored:
-            row = rows[local[sensor.id]]
-            if row.last_t is not None and moment.timestamp() <= row.last_t:
+        for (sensor, _, _), t in zip(stored, times, strict=True):
+            kept = before.last_t[local[sensor.id]]
+            if not math.isnan(kept) and t <= kept:
                 late_by_sensor[sensor.id] += 1
-    changed, resumed = [], []
-    for i, row in enumerate(rows):
-        if row.silent and not state.silent[i]:
-            resumed.append((infos[i].code, datetime.fromtimestamp(float(state.last_t[i]), UTC)))
-        since = [None if np.isnan(t) else float(t) for t in state.since[i]]
-        last_t = None if np.isnan(state.last_t[i]) else float(state.last_t[i])
-        last_x = None if np.isnan(state.last_x[i]) else float(state.last_x[i])
-        if (row.level, row.since, row.last_t, row.last_x, row.silent) != \
-                (int(state.level[i]), since, last_t, last_x, bool(state.silent[i])):
-            row.level, row.since, row.last_t, row.last_x = int(state.level[i]), since, last_t, last_x
-            row.silent = bool(state.silent[i])
-            changed.append(row)
-    if changed:
-        _states_write(changed)
-    for sensor_id, count in late_by_sensor.items():
-        SensorState.objects.filter(sensor_id=sensor_id).update(late=F("late") + count)
+    changed = np.flatnonzero((before.level != state.level) | (before.silent != state.silent)
+                             | _differs(before.last_t, state.last_t)
+                             | _differs(before.last_x, state.last_x)
+                             | _differs(before.since, state.since))
+    if len(changed):
+        _states_write([row[0] for row in rows], state, changed)
+    if late_by_sensor:
+        late_ids = sorted(late_by_sensor)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {SensorState._meta.db_table} AS s SET late = s.late + u.n"
+                               " FROM unnest(%s::bigint[], %s::bigint[]) AS u (i, n)"
+                               " WHERE s.sensor_id = u.i",
+                               [_array(late_ids), _array(late_by_sensor[i] for i in late_ids)])
+        else:
+            for sensor_id in late_ids:
+                SensorState.objects.filter(sensor_id=sensor_id).update(
+                    late=F("late") + late_by_sensor[sensor_id])
     from zhili.warning.services import sensor_resumed
 
-    for code, at in resumed:
-        sensor_resumed(sensor_code=code, at=at)
+    for i in np.flatnonzero(before.silent & ~state.silent).tolist():
+        sensor_resumed(sensor_code=infos[i].code,
+                       at=datetime.fromtimestamp(float(state.last_t[i]), UTC))
     report.transitions = [(infos[s], t, old, new, v)
                           for s, t, old, new, v in result.transitions.as_tuples()]

@@ -139,8 +139,12 @@ class Reading(models.Model):
     """One value of one sensor at one time; stored once (unique on sensor and time)
     and never changed."""
 
+    # No database foreign key: its deferred check ran once per reading at commit
+    # (1.4 s of 3.7 s for 30,000 readings); readings come only from readings_ingest,
+    # whose sensors are known, and PROTECT still guards deletes through the ORM.
     sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="+",
-                               db_index=False)  # the unique index leads with the sensor
+                               db_index=False,  # the unique index leads with the sensor
+                               db_constraint=False)
     at = models.DateTimeField()
     value = models.FloatField()
     received_at = models.DateTimeField(default=timezone.now)

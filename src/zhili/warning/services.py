@@ -251,8 +251,8 @@ def sensors_silent_check(*, now=None) -> int:
     went silent."""
 
     from zhili.warning import engine
-    from zhili.warning.engine import LEVELS, RuleState
-    from zhili.warning.ingest import SensorInfo
+    from zhili.warning.engine import RuleState
+    from zhili.warning.ingest import SensorInfo, sensor_states_lock
     from zhili.warning.models import Sensor, SensorState
     from zhili.warning.rules import rule_set_for
 
@@ -270,29 +270,33 @@ def sensors_silent_check(*, now=None) -> int:
         last_id = rows[-1][0]
         infos = [SensorInfo(*row[:8]) for row in rows]
         with transaction.atomic():
-            SensorState.objects.bulk_create(
-                [SensorState(sensor_id=s.id, since=[None] * LEVELS) for s in infos],
-                ignore_conflicts=True)
-            states = {row.sensor_id: row for row in SensorState.objects.select_for_update()
-                      .filter(sensor_id__in=[s.id for s in infos]).order_by("sensor_id")}
+            # Set-based: the chunk's states locked in one statement (created only where
+            # missing), the newly silent marked in one UPDATE, their open warnings and
+            # risk points read in one query each; then one warning_raise per sensor.
+            states = {row[0]: row for row in sensor_states_lock([s.id for s in infos])}
             rules = rule_set_for(infos)
             state = RuleState.empty(len(infos))
             for i, (info, row) in enumerate(zip(infos, rows, strict=True)):
-                kept = states[info.id]
+                _, _, _, last_t, _, was_silent = states[info.id]
                 # A sensor that never reported is timed from its registration (kept
                 # only here: last_t is the rules' clock and must stay a reading's time).
-                state.last_t[i] = row[8].timestamp() if kept.last_t is None else kept.last_t
-                state.silent[i] = kept.silent
-            for i in engine.silent_sensors(rules, state, moment):
-                info = infos[i]
-                SensorState.objects.filter(sensor_id=info.id).update(silent=True)
-                condition = f"silent:{info.code}"
-                if not Warning.objects.filter(condition=condition, status__in=Warning.OPEN).exists():
-                    warning_raise(risk_point=RiskPoint.objects.get(pk=info.risk_point_id),
-                                  level=1, source=Warning.Source.RULE, condition=condition,
-                                  sensor_id=info.id, at=now,
-                                  data={"sensor": info.code, "silent": True})
-                silent += 1
+                state.last_t[i] = row[8].timestamp() if last_t is None else last_t
+                state.silent[i] = was_silent
+            went = [infos[i] for i in engine.silent_sensors(rules, state, moment).tolist()]
+            if not went:
+                continue
+            SensorState.objects.filter(sensor_id__in=[s.id for s in went]).update(silent=True)
+            told = set(Warning.objects.filter(condition__in=[f"silent:{s.code}" for s in went],
+                                              status__in=Warning.OPEN)
+                       .values_list("condition", flat=True))
+            went_new = [s for s in went if f"silent:{s.code}" not in told]
+            points = RiskPoint.objects.in_bulk({s.risk_point_id for s in went_new})
+            for info in went_new:
+                warning_raise(risk_point=points[info.risk_point_id], level=1,
+                              source=Warning.Source.RULE, condition=f"silent:{info.code}",
+                              sensor_id=info.id, at=now,
+                              data={"sensor": info.code, "silent": True})
+            silent += len(went)
 
 
 def sensor_resumed(*, sensor_code: str, at) -> None:

@@ -6,6 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from zhili.warning.mqtt import BATCH, WINDOW_S
+
 
 class Command(BaseCommand):
     help = "Consume sensor readings from MQTT (zhili/sensors/{id}/readings, QoS 1) into the store."
@@ -17,9 +19,10 @@ class Command(BaseCommand):
                             help="stable id: the broker keeps this consumer's session by it")
         parser.add_argument("--share", default=None,
                             help="join the shared subscription GROUP instead (several consumers)")
-        parser.add_argument("--batch", type=int, default=500, help="messages per transaction")
-        parser.add_argument("--window", type=float, default=0.2,
-                            help="seconds to gather a batch (default 0.2)")
+        parser.add_argument("--batch", type=int, default=BATCH,
+                            help=f"messages per transaction (default {BATCH})")
+        parser.add_argument("--window", type=float, default=WINDOW_S,
+                            help=f"seconds to gather a batch (default {WINDOW_S})")
 
     def handle(self, *, url, client_id, share, batch, window, **options):
         from zhili.warning.mqtt import Consumer, broker_address
