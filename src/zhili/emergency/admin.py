@@ -1,6 +1,7 @@
 """Admin for rescue resources, through the services (validated, located, audited);
 opening a resource's form reads its contact and is audited. Road networks and
-coverage runs are read-only here (the command and the long lane write them)."""
+coverage runs are read-only here (the command and the long lane write them).
+Incidents: admin_incidents.py."""
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +9,10 @@ from django.contrib import admin
 from zhili.core.errors import ApplicationError
 from zhili.core.personal import PersonalDataAdmin
 from zhili.core.scoping import scope_of
-from zhili.emergency import services
+from zhili.emergency import (
+    admin_incidents,  # noqa: F401 (registers the incidents' admin)
+    services,
+)
 from zhili.emergency.models import CoverageRun, RescueResource, RoadNetwork
 
 MANAGE = services.MANAGE

@@ -3,17 +3,27 @@ map layers (GeoJSON, scoped)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from zhili.core.errors import PermissionDenied as NotAllowed
 from zhili.emergency import selectors
 from zhili.emergency.models import CLASS_LABELS, CLASSES, RescueResource
 
 PAGE_SIZE = 50
+GAP_PAGE_SIZE = 25
+
+
+def _on_the_map(point) -> str:
+    """The one map centred on a point, with its name as the marker's label."""
+    return reverse("cockpit:map") + "?" + urlencode(
+        {"at": f"{point.lon:.6f},{point.lat:.6f}", "label": point.name})
 
 
 def minutes(seconds: float | None) -> str:
@@ -38,11 +48,13 @@ def coverage(request):
     targets = run.targets if run else {}
     classes = [(cls, CLASS_LABELS[cls], targets.get(cls, 0) / 60) for cls in CLASSES]
     rows = [{**row, "cells": [row["classes"][cls] for cls in CLASSES]} for row in table["rows"]]
-    gap_rows = [{"row": g, "times": [_gap_cell(g, cls, targets[cls]) for cls in CLASSES]}
-                for g in gaps]
+    gap_page = Paginator(gaps, GAP_PAGE_SIZE).get_page(request.GET.get("page"))
+    gap_rows = [{"row": g, "times": [_gap_cell(g, cls, targets[cls]) for cls in CLASSES],
+                 "map": _on_the_map(g.risk_point)} for g in gap_page.object_list]
     return render(request, "emergency/coverage.html", {
-        "run": run, "classes": classes, "rows": rows, "gaps": gap_rows,
-        "gap_limit": selectors.GAP_LIMIT, "failure": selectors.coverage_last_failure()})
+        "run": run, "classes": classes, "rows": rows, "gaps": gap_rows, "gap_page": gap_page,
+        "gap_count": len(gaps), "gap_limit": selectors.GAP_LIMIT,
+        "failure": selectors.coverage_last_failure(), "one_map": reverse("cockpit:map")})
 
 
 @login_required

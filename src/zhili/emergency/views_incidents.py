@@ -4,12 +4,16 @@ map layer of open incidents."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhili.core.errors import ApplicationError
@@ -21,35 +25,74 @@ from zhili.emergency.incident_events import KINDS
 from zhili.emergency.models import CLASS_LABELS
 from zhili.emergency.models_incidents import SEVERITY_COLOURS, Severity
 
+MODE_LABELS = {"drive": gettext_lazy("by road"), "walk": gettext_lazy("on foot"),
+               "air": gettext_lazy("by air")}
+
+
+FIELD_LABELS = {
+    "title": gettext_lazy("Title"), "severity": gettext_lazy("Severity"),
+    "lon": gettext_lazy("Longitude"), "lat": gettext_lazy("Latitude"),
+    "warning": gettext_lazy("Warning"), "case": gettext_lazy("Case"),
+    "resource": gettext_lazy("Resource"), "what": gettext_lazy("What"),
+    "who": gettext_lazy("Department or resource"), "department": gettext_lazy("Department code"),
+    "due": gettext_lazy("Due"), "text": gettext_lazy("Situation note"),
+    "summary": gettext_lazy("Summary"),
+}
+
 
 def _problem_text(exc: ApplicationError) -> str:
-    parts = [exc.detail or exc.title] + [f"{e.field}: {e.message}" for e in exc.errors]
-    return " ".join(parts)
+    """The form's fields by their labels and what is wrong with each; else the detail."""
+    if exc.errors:
+        return "; ".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in exc.errors)
+    return str(exc.detail or exc.title)
 
 
-@login_required
-def board(request):
-    status = request.GET.get("status") if request.GET.get("status") in ("closed", "all") \
+OPEN_FIELDS = ("warning", "case", "title", "severity", "lon", "lat")
+
+
+def _board_page(request, *, values: dict, status: int = 200):
+    shown = request.GET.get("status") if request.GET.get("status") in ("closed", "all") \
         else "open"
     try:
-        rows = list(selectors.incident_list(actor=request.user, status=status)[:500])
+        rows = list(selectors.incident_list(actor=request.user, status=shown)[:500])
     except NotAllowed:
         raise PermissionDenied from None
     groups = [(label, SEVERITY_COLOURS[value], [r for r in rows if r.severity == value])
               for value, label in Severity.choices]
     return render(request, "emergency/incident_board.html", {
-        "groups": groups, "status": status, "severities": Severity.choices,
-        "may_manage": not scope_of(request.user, services.MANAGE).empty})
+        "groups": groups, "any_rows": bool(rows), "status": shown,
+        "severities": Severity.choices, "values": values, "one_map": reverse("cockpit:map"),
+        "may_manage": not scope_of(request.user, services.MANAGE).empty}, status=status)
 
 
 @login_required
-def detail(request, number: str):
+def board(request):
+    """The open (or closed, or all) incidents by severity; the form to open one, which a
+    link may fill in with ?warning=… or ?case=…."""
+    return _board_page(request, values={name: request.GET.get(name, "")[:24]
+                                        for name in ("warning", "case")})
+
+
+def _incident(request, number: str):
     try:
-        incident = selectors.incident_get(actor=request.user, number=number)
+        return selectors.incident_get(actor=request.user, number=number)
     except NotAllowed:
         raise PermissionDenied from None
     except ApplicationError:
         raise Http404 from None
+
+
+@login_required
+def detail(request, number: str):
+    return _detail_page(request, _incident(request, number), values={})
+
+
+TASK_FIELDS = ("what", "department", "task_resource", "due")
+
+
+def _detail_page(request, incident, *, values: dict, status: int = 200):
+    """The incident with its resources, tasks and timeline; `values` refill the task,
+    note and summary forms after a refusal."""
     may_manage = scope_of(request.user, services.MANAGE).covers(incident.area_path)
     timeline = selectors.incident_timeline(incident=incident)
     for event in timeline:
@@ -58,12 +101,18 @@ def detail(request, number: str):
     if may_manage and incident.status == "open":
         found = selectors.incident_suggest(actor=request.user, incident=incident)
         suggestions = [(CLASS_LABELS[cls], rows) for cls, rows in found.items()]
+    assignments = selectors.incident_assignments(incident=incident)
+    for assignment in assignments:
+        assignment.mode_label = MODE_LABELS.get(assignment.mode, assignment.mode)
     return render(request, "emergency/incident_detail.html", {
         "incident": incident, "colour": SEVERITY_COLOURS[incident.severity],
-        "assignments": selectors.incident_assignments(incident=incident),
+        "assignments": assignments,
         "tasks": selectors.incident_tasks(incident=incident),
         "timeline": timeline,
-        "suggestions": suggestions, "may_manage": may_manage})
+        "suggestions": suggestions, "may_manage": may_manage, "values": values,
+        "on_map": reverse("cockpit:map") + "?" + urlencode(
+            {"at": f"{incident.lon:.6f},{incident.lat:.6f}", "label": incident.number})},
+        status=status)
 
 
 @login_required
@@ -88,8 +137,10 @@ def open_incident(request):
     except NotAllowed:
         raise PermissionDenied from None
     except ApplicationError as exc:
+        # The board again with what was typed, the message naming what is wrong.
         messages.error(request, _problem_text(exc))
-        return redirect("emergency:incidents")
+        return _board_page(request, values={k: post.get(k, "")[:200] for k in OPEN_FIELDS},
+                           status=exc.status)
     messages.success(request, _("Incident %(n)s opened.") % {"n": incident.number})
     return redirect("emergency:incident", number=incident.number)
 
@@ -97,12 +148,7 @@ def open_incident(request):
 @login_required
 @require_POST
 def act(request, number: str, verb: str):
-    try:
-        incident = selectors.incident_get(actor=request.user, number=number)
-    except NotAllowed:
-        raise PermissionDenied from None
-    except ApplicationError:
-        raise Http404 from None
+    incident = _incident(request, number)
     post, user = request.POST, request.user
     actions = {
         "assign": lambda: services.incident_assign(actor=user, incident=incident,
@@ -128,9 +174,12 @@ def act(request, number: str, verb: str):
     except NotAllowed:
         raise PermissionDenied from None
     except ApplicationError as exc:
+        # The page again with what was typed; the message names what is wrong.
         messages.error(request, _problem_text(exc))
-    else:
-        messages.success(request, _("Done."))
+        values = {k: post.get(k, "")[:4000] for k in (*TASK_FIELDS, "text", "summary")}
+        return _detail_page(request, _incident(request, number), values=values,
+                            status=exc.status)
+    messages.success(request, _("Done."))
     return redirect("emergency:incident", number=incident.number)
 
 

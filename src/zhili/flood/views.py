@@ -50,8 +50,6 @@ def model_detail(request, model_id: int):
     return _model_page(request, _model(request, model_id))
 
 
-
-
 @login_required
 @require_POST
 def run_create(request, model_id: int):
@@ -112,6 +110,7 @@ def run_detail(request, run_id: int):
     return render(request, "flood/run_detail.html", {
         "run": run, "model": run.model, "flooded": flooded, "chart": run_chart(run),
         "map_config": {"nodes": reverse("flood:run_nodes", args=[run.pk])},
+        "one_map": reverse("cockpit:map"),
     })
 
 

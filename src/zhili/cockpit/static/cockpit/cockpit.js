@@ -321,7 +321,24 @@
     poll();
   }
 
+  // ?at=lon,lat[&label=…] (links from the gap list, incidents, flood runs): centre on
+  // that point with a marker, after the area's own view. Bad values are ignored.
+  function focusPoint() {
+    var params = new URLSearchParams(window.location.search);
+    var at = (params.get('at') || '').split(',').map(Number);
+    if (at.length !== 2 || !isFinite(at[0]) || !isFinite(at[1]) ||
+        Math.abs(at[0]) > 180 || Math.abs(at[1]) > 90) { return; }
+    var here = latLng(at[0], at[1]);
+    map.setView(here, 17);
+    var marker = L.circleMarker(here, { radius: 11, className: 'focus-marker', color: '#b3261e',
+      weight: 3, fill: false }).addTo(map);
+    var label = (params.get('label') || '').slice(0, 120);
+    if (label) { marker.bindTooltip(label, { permanent: true, direction: 'top' }); }
+    document.body.dataset.focus = at.join(',');
+  }
+
   var start = config.start ? showArea(config.start).catch(function (err) { showError(err.message); }) : Promise.resolve();
+  start = start.then(focusPoint);
   Promise.all([start, loadFigures()]).then(function () {
     document.body.dataset.cockpitReady = '1';
     listen();

@@ -1,6 +1,6 @@
 /* The run's results map: every node of the model, flooded ones coloured by the
  * warning level their flooding reaches and sized by volume. Coordinates are
- * WGS84; no tiles unless the platform configures them elsewhere. */
+ * WGS84, drawn over the shared base map (geo/basemap.js, GCJ-02 shift in one place). */
 (function () {
   'use strict';
   var config = JSON.parse(document.getElementById('flood-map-config').textContent);
@@ -8,10 +8,13 @@
   if (!el || !window.L) { return; }
   var COLOURS = { grey: '#8c959f', blue: '#1f6feb', yellow: '#d4a72c', orange: '#e36209', red: '#cf222e' };
   var map = L.map(el, { zoomSnap: 0.25 });
+  var base = window.ZhiliBasemap;
+  if (base) { base.addTo(map); }
   fetch(config.nodes, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
     .then(function (r) { return r.json(); })
     .then(function (fc) {
       var layer = L.geoJSON(fc, {
+        coordsToLatLng: function (c) { return base ? base.toDisplay(c[0], c[1]) : L.latLng(c[1], c[0]); },
         pointToLayer: function (f, latlng) {
           var p = f.properties;
           var radius = p.flooded ? 5 + Math.min(10, Math.sqrt(p.volume_m3 || 0) / 4) : 3;
