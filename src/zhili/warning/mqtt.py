@@ -18,9 +18,10 @@ Two ways to run several consumers (docs/warning.md says which to pick):
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ SESSION_EXPIRY_S = 2 * 24 * 3600
 BATCH = 1000      # messages per window (one transaction)
 WINDOW_S = 0.2    # the longest a window waits for its messages
 IDLE_S = 0.01     # ... and it closes early once none has come for this long
+COMMIT_POLL_S = 0.002  # how often the network loop looks for a committed window
 
 
 def sensor_of(topic: str) -> str | None:
@@ -79,6 +81,14 @@ class Consumer:
         self.pending: list = []           # received, not yet in a window
         self._first = self._last = 0.0    # when the pending messages began and last came
         self.stats = Stats()
+        # One window commits in the committer thread while this one reads the next:
+        # the database's share of a window (about half of it) no longer stops the
+        # network loop. Windows still commit one at a time, in order.
+        self._windows: queue.SimpleQueue = queue.SimpleQueue()   # (generation, messages)
+        self._committed: deque = deque()  # (generation, messages, report, bad), to acknowledge
+        self._committing = False
+        self._generation = 0              # a new connection: older windows' acks are void
+        self._failure: BaseException | None = None  # what stopped the committer
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -116,32 +126,46 @@ class Consumer:
             logger.info("%d sensors cached in %.1fs", known, time.perf_counter() - started)
         self.client.connect(self.host, self.port, keepalive=30, clean_start=False,
                             properties=properties)
+        committer = threading.Thread(target=self._commit_windows, name="zhili-ingest-commit",
+                                     daemon=True)
+        committer.start()
         try:
             self._serve()
         finally:
+            self._windows.put(None)
+            committer.join(60)
+            self._acknowledge()  # what committed before the stop
             self.client.disconnect()
         return self.stats
 
     def _serve(self) -> None:
-        """paho's network loop and the windows in this one thread. (With paho's loop
-        in a thread of its own the two threads took turns at the GIL: on a busy
-        machine each hand-over waited for the other thread to be scheduled, and
-        the windows stood still between commits.) While a window commits, the
-        next messages wait in the socket's buffer: the broker has sent at most
-        two windows (the receive maximum)."""
+        """paho's network loop, in this thread only; windows go to the committer
+        thread and come back to be acknowledged. (paho's loop_start thread with the
+        windows committed from the caller stood still between commits on a busy
+        machine: each GIL hand-over waited for the other thread to be scheduled.
+        Here the committer mostly waits on PostgreSQL, without the GIL.) The broker
+        has sent at most two windows (the receive maximum): one committing, one
+        being read."""
         import paho.mqtt.client as mqtt
 
         backoff = 0.5
         while not self.stop.is_set():
-            if self.pending:
+            if self._committing:
+                wait = COMMIT_POLL_S  # look again soon: its acknowledgements are due then
+            elif self.pending:
                 wait = min(self._first + self.window, self._last + IDLE_S) - time.monotonic()
             else:
                 wait = 0.5
             rc = self.client.loop(timeout=max(0.0, wait))
+            self._acknowledge()
+            if self._failure is not None:
+                raise self._failure
             if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
                 # Connection lost: what was received and not acknowledged comes again
-                # from the broker (persistent session), so it is dropped here.
+                # from the broker (persistent session), so it is dropped here, and the
+                # window committing now is not acknowledged on the new connection.
                 self.pending.clear()
+                self._generation += 1
                 if self.stop.wait(backoff):
                     return
                 backoff = min(30.0, backoff * 2)
@@ -157,7 +181,7 @@ class Consumer:
         """Commit a window when `batch` messages are pending, or `window` seconds
         have passed since the first, or none has come for IDLE_S: a backlog fills
         windows at once, a trickle is committed within about IDLE_S."""
-        if not self.pending:
+        if not self.pending or self._committing:
             return
         now = time.monotonic()
         if (len(self.pending) >= self.batch or now >= self._first + self.window
@@ -165,20 +189,33 @@ class Consumer:
             window = self.pending[:self.batch]
             del self.pending[:self.batch]
             self._first = self._last = now
-            self.handle(window)
+            self._committing = True
+            self._windows.put((self._generation, window))
 
-    def _wait(self, seconds: float) -> bool:
-        """Wait (keeping the connection alive); True when stopping."""
-        end = time.monotonic() + seconds
-        while not self.stop.is_set():
-            left = end - time.monotonic()
-            if left <= 0:
-                return False
-            if self.client.loop(timeout=min(left, 1.0)) != 0:
-                self.stop.wait(min(left, 1.0))
-        return True
+    def _commit_windows(self) -> None:
+        """The committer thread: each window stored and committed, then handed back
+        to the network thread (paho's client is used from that thread only)."""
+        try:
+            while (job := self._windows.get()) is not None:
+                generation, messages = job
+                done = self.ingest(messages)
+                if done is None:
+                    return  # stopping before it committed: the broker sends them again
+                self._committed.append((generation, messages, *done))
+        except BaseException as exc:  # re-raised by the network thread: the consumer stops
+            self._failure = exc
+        finally:
+            close_old_connections()
 
-    def handle(self, messages) -> None:
+    def _acknowledge(self) -> None:
+        while self._committed:
+            generation, messages, report, bad = self._committed.popleft()
+            self._committing = False
+            if generation == self._generation:
+                self._count(messages, report, bad)
+
+    def ingest(self, messages):
+        """Store one window; (report, bad), or None when stopping before it committed."""
         readings, bad = [], {}
         for message in messages:
             sensor = sensor_of(message.topic)
@@ -200,8 +237,11 @@ class Consumer:
                 # other sensors' messages wait with them rather than being dropped.
                 close_old_connections()
                 logger.warning("ingest failed (%s); retry %d", exc, attempt)
-                if self._wait(min(30, 0.5 * attempt)):
-                    return  # stopping: the broker keeps the unacknowledged messages
+                if self.stop.wait(min(30, 0.5 * attempt)):
+                    return None  # stopping: the broker keeps the unacknowledged messages
+        return report, bad
+
+    def _count(self, messages, report, bad) -> None:
         for message in messages:
             self.client.ack(message.mid, message.qos)
         self.stats.messages += len(messages)

@@ -126,3 +126,34 @@ def test_killed_consumer_and_restarted_broker_lose_nothing_and_store_nothing_twi
     # Stored once each: the unique (sensor, time) index would refuse a second row,
     # and the count equals the readings published.
     assert stored() == 3001
+
+
+def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slope, broker,
+                                                                              monkeypatch):
+    """Windows commit in the committer thread: a bug there must not leave the network
+    thread reading on for ever with nothing committed. The consumer stops with the
+    error (its supervisor restarts it) and the window stays with the broker."""
+    from zhili.warning import mqtt as consumer_module
+
+    def broken(**_kwargs):
+        raise ValueError("a bug in a rule")
+
+    monkeypatch.setattr(consumer_module, "readings_ingest", broken)
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    consumer = Consumer(url=broker.url, client_id="zhili-test-broken", batch=10)
+    failure = {}
+
+    def run():
+        try:
+            consumer.run()
+        except ValueError as exc:
+            failure["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert consumer.connected.wait(10)
+    publish(broker.url, messages("S-RAIN-1", start, 3))
+    thread.join(60)
+    assert not thread.is_alive()
+    assert str(failure["error"]) == "a bug in a rule"
+    assert consumer.stats.messages == 0  # nothing acknowledged
