@@ -16,10 +16,10 @@ from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
-from pydantic import ValidationError
 
 from zhili.accounts.auth import optional_auth
-from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed, invalid
+from zhili.core import bodies
+from zhili.core.errors import PermissionDenied, invalid
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS, Moment, ProblemOut
 from zhili.core.scoping import scope_of
@@ -70,65 +70,39 @@ PHOTO_FIELDS = ("photos", "photo", "media")
 # -- parsing bodies that may be JSON or multipart ------------------------------
 
 
-def _loc(loc) -> str:
-    return ".".join(str(p) for p in loc) or "body"
-
-
 def parse_body(request, schema):
     """The body as `schema` (JSON, or form fields), and any uploaded photos."""
-    content_type = (request.content_type or "").lower()
     files = []
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        data: dict = {}
-        attributes: dict = {}
-        for key in request.POST:
-            values = request.POST.getlist(key)
-            value = values if len(values) > 1 else values[0]
-            if key.startswith("attributes[") and key.endswith("]"):
-                attributes[key[len("attributes["):-1]] = value
-            elif key.startswith("attribute[") and key.endswith("]"):
-                attributes[key[len("attribute["):-1]] = value
-            else:
-                data[key] = value
-        if isinstance(data.get("attributes"), str):
-            try:
-                attributes.update(json.loads(data.pop("attributes")))
-            except (ValueError, TypeError, AttributeError):
-                raise invalid("attributes", _("must be a JSON object")) from None
-        if attributes:
-            data["attributes"] = attributes
-        for name in PHOTO_FIELDS:
-            files.extend(request.FILES.getlist(name))
-    else:
+    if not bodies.is_form(request):
+        return bodies.validated(schema, bodies.json_object(request)), files
+    data: dict = {}
+    attributes: dict = {}
+    for key in request.POST:
+        values = request.POST.getlist(key)
+        value = values if len(values) > 1 else values[0]
+        if key.startswith("attributes[") and key.endswith("]"):
+            attributes[key[len("attributes["):-1]] = value
+        elif key.startswith("attribute[") and key.endswith("]"):
+            attributes[key[len("attribute["):-1]] = value
+        else:
+            data[key] = value
+    if isinstance(data.get("attributes"), str):
         try:
-            # Already parsed and checked by core/inputguard.py when the body was JSON.
-            data = request.parsed_json if hasattr(request, "parsed_json") else \
-                json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise invalid("body", _("not valid JSON")) from None
-        if not isinstance(data, dict):
-            raise invalid("body", _("must be a JSON object"))
-    try:
-        return schema.model_validate(data), files
-    except ValidationError as exc:
-        raise ValidationFailed([FieldError(_loc(e.get("loc", ())), e.get("msg", "invalid"))
-                                for e in exc.errors()]) from None
+            attributes.update(json.loads(data.pop("attributes")))
+        except (ValueError, TypeError, AttributeError):
+            raise invalid("attributes", _("must be a JSON object")) from None
+    if attributes:
+        data["attributes"] = attributes
+    for name in PHOTO_FIELDS:
+        files.extend(request.FILES.getlist(name))
+    return bodies.validated(schema, data), files
 
 
 def body_doc(schema, *, photos: bool) -> dict:
     """OpenAPI requestBody for endpoints parsed by `parse_body()`."""
-    json_schema = schema.model_json_schema()
-    content = {"application/json": {"schema": json_schema}}
-    if photos:
-        form = json.loads(json.dumps(json_schema))
-        form.setdefault("properties", {})["photos"] = {
-            "type": "array", "maxItems": 6,
-            "items": {"type": "string", "format": "binary"},
-            "description": "up to 6 images (JPEG, PNG, WebP, GIF), 10 MB each; "
-                           "re-encoded, metadata stripped",
-        }
-        content["multipart/form-data"] = {"schema": form}
-    return {"requestBody": {"required": True, "content": content}}
+    return bodies.body_doc(schema, files="photos" if photos else None,
+                           files_doc="up to 6 images (JPEG, PNG, WebP, GIF), 10 MB each; "
+                                     "re-encoded, metadata stripped")
 
 
 # -- shaping a case for output -------------------------------------------------

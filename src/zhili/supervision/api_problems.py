@@ -11,7 +11,6 @@ one. Writes that carry evidence take JSON or `multipart/form-data` with up to 6
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Literal
 
@@ -19,9 +18,10 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from zhili.core.errors import FieldError, PermissionDenied, ValidationFailed, invalid
+from zhili.core import bodies
+from zhili.core.errors import PermissionDenied, invalid
 from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS, WRITE_ERRORS
 from zhili.supervision.access import VIEW
@@ -109,43 +109,18 @@ def problems_list(request, q: Query[ProblemQuery]):
 # -- bodies that may carry evidence ---------------------------------------------
 
 
-def _loc(loc) -> str:
-    return ".".join(str(p) for p in loc) or "body"
-
-
 def parse_body(request, schema):
     """The body as `schema` (JSON or form fields) and any uploaded `evidence` files."""
-    content_type = (request.content_type or "").lower()
-    files = []
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        data = {k: request.POST.get(k) for k in request.POST}
-        files = request.FILES.getlist("evidence")
-    else:
-        try:
-            data = request.parsed_json if hasattr(request, "parsed_json") else \
-                json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise invalid("body", _("not valid JSON")) from None
-        if not isinstance(data, dict):
-            raise invalid("body", _("must be a JSON object"))
-    try:
-        return schema.model_validate(data), files
-    except ValidationError as exc:
-        raise ValidationFailed([FieldError(_loc(e.get("loc", ())), e.get("msg", "invalid"))
-                                for e in exc.errors()]) from None
+    if not bodies.is_form(request):
+        return bodies.validated(schema, bodies.json_object(request)), []
+    data = {k: request.POST.get(k) for k in request.POST}
+    return bodies.validated(schema, data), request.FILES.getlist("evidence")
 
 
 def body_doc(schema, *, evidence: bool) -> dict:
-    json_schema = schema.model_json_schema()
-    content = {"application/json": {"schema": json_schema}}
-    if evidence:
-        form = json.loads(json.dumps(json_schema))
-        form.setdefault("properties", {})["evidence"] = {
-            "type": "array", "maxItems": 6, "items": {"type": "string", "format": "binary"},
-            "description": "up to 6 photos or PDFs, 10 MB each; photos re-encoded, "
-                           "metadata stripped"}
-        content["multipart/form-data"] = {"schema": form}
-    return {"requestBody": {"required": True, "content": content}}
+    return bodies.body_doc(schema, files="evidence" if evidence else None,
+                           files_doc="up to 6 photos or PDFs, 10 MB each; photos re-encoded, "
+                                     "metadata stripped")
 
 
 @router.post("", response={201: ListProblemDetailOut, **WRITE_ERRORS},
