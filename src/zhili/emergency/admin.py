@@ -13,6 +13,7 @@ from zhili.emergency import (
     admin_incidents,  # noqa: F401 (registers the incidents' admin)
     services,
 )
+from zhili.emergency.admin_access import ManagersOnly
 from zhili.emergency.models import CoverageRun, RescueResource, RoadNetwork
 
 MANAGE = services.MANAGE
@@ -36,28 +37,14 @@ class ResourceForm(forms.ModelForm):
 
 
 @admin.register(RescueResource)
-class RescueResourceAdmin(PersonalDataAdmin):
+class RescueResourceAdmin(ManagersOnly, PersonalDataAdmin):
     form = ResourceForm
     list_display = ("code", "name", "kind", "capacity", "availability", "grid", "synthetic")
     list_filter = ("kind", "availability", "synthetic")
     search_fields = ("code", "name")
     fields = ("code", *EDITABLE)
 
-    def _manager(self, request) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and not scope_of(user, MANAGE).empty
-
-    def has_view_permission(self, request, obj=None):
-        return self._manager(request)
-
-    def has_module_permission(self, request):
-        return self._manager(request)
-
-    def has_add_permission(self, request):
-        return self._manager(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manager(request)
+    manage_permission = MANAGE
 
     def has_delete_permission(self, request, obj=None):
         return self._manager(request)

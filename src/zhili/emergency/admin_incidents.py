@@ -16,8 +16,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.errors import ApplicationError
-from zhili.core.scoping import scope_of
 from zhili.emergency import incidents as services
+from zhili.emergency.admin_access import ManagersOnly
 from zhili.emergency.models_incidents import (
     Incident,
     IncidentAssignment,
@@ -138,7 +138,7 @@ class EventInline(_ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ManagersOnly, admin.ModelAdmin):
     list_display = ("number", "title", "severity", "status", "source", "grid", "opened_at")
     list_filter = ("status", "severity", "source")
     search_fields = ("number", "title")
@@ -147,18 +147,7 @@ class IncidentAdmin(admin.ModelAdmin):
     RECORD = ("number", "title", "severity", "status", "source", "lon", "lat", "grid",
               "warning", "case", "opened_by", "opened_at", "closed_at", "summary")
 
-    def _manager(self, request) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and not scope_of(user, MANAGE).empty
-
-    def has_view_permission(self, request, obj=None):
-        return self._manager(request)
-
-    def has_module_permission(self, request):
-        return self._manager(request)
-
-    def has_add_permission(self, request):
-        return self._manager(request)
+    manage_permission = MANAGE
 
     def has_change_permission(self, request, obj=None):
         return self._manager(request) and (obj is None or obj.status == Incident.Status.OPEN)
