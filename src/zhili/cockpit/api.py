@@ -48,7 +48,8 @@ def _team_out(d: teams.TeamDispatch) -> dict:
             "resource": {"code": r.code, "name": r.name, "kind": r.kind,
                          "rescue_class": r.rescue_class, "lon": r.lon, "lat": r.lat},
             "mode": a.mode, "eta_seconds": None if a.eta_seconds is None else round(a.eta_seconds, 1),
-            "arrival_at": d.arrival_at, "candidates": d.candidates}
+            "arrival_at": d.arrival_at, "candidates": d.candidates,
+            "notified": getattr(a, "notified", 0)}
 
 
 TEAM_ERRORS = {200: DispatchTeamOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut,

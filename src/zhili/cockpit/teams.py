@@ -90,9 +90,30 @@ def _may_dispatch(actor, path: str) -> None:
         raise PermissionDenied(_("Your roles do not allow dispatching rescue teams there."))
 
 
-def _assign_nearest(*, actor, incident, ranked: list, opened: bool, source: str) -> TeamDispatch:
+def _refuse_if_sent(incident, classes) -> None:
+    """Inside the transaction, the incident row locked: one click sends one team of a
+    class. A team of the classes asked for already on its way is a 409 (another one is
+    the incident page's own assign, or this button once that team is released)."""
+    from zhili.emergency.models_incidents import Incident, IncidentAssignment
+
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    kinds = [k for k, c in RescueResource.KIND_CLASS.items() if c in classes]
+    sent = (IncidentAssignment.objects.filter(incident=incident, released_at__isnull=True,
+                                              resource__kind__in=kinds)
+            .select_related("resource").first())
+    if sent is not None:
+        raise Conflict(_("A rescue team is already dispatched to incident %(n)s: %(team)s. "
+                         "Release it on the incident's page to send another.")
+                       % {"n": incident.number, "team": sent.resource.name})
+
+
+def _assign_nearest(*, actor, incident, ranked: list, opened: bool, source: str,
+                    classes) -> TeamDispatch:
     """Inside the caller's transaction: the nearest team still free, audited."""
     from zhili.emergency.incidents import incident_assign
+
+    if not opened:
+        _refuse_if_sent(incident, classes)
 
     for seconds, code, _team, mode in ranked[:TRIES]:
         try:
@@ -103,7 +124,8 @@ def _assign_nearest(*, actor, incident, ranked: list, opened: bool, source: str)
         audit_record(actor=actor, action="incident.dispatch_nearest_team", obj=incident,
                      area_path=incident.area_path,
                      detail={"resource": code, "mode": mode, "eta_s": round(seconds, 1),
-                             "candidates": len(ranked), "from": source, "opened": opened})
+                             "candidates": len(ranked), "from": source, "opened": opened,
+                             "notified": getattr(assignment, "notified", 0)})
         return TeamDispatch(incident=incident, opened=opened, assignment=assignment,
                             candidates=len(ranked))
     raise NoFreeTeam(_("The nearest free rescue teams were all taken meanwhile: try again."))
@@ -129,7 +151,7 @@ def incident_dispatch_team(*, actor, number: str, rescue_class=None) -> TeamDisp
         raise _none_free()
     with transaction.atomic():
         return _assign_nearest(actor=actor, incident=incident, ranked=ranked, opened=False,
-                               source="incident")
+                               source="incident", classes=classes)
 
 
 def warning_dispatch_team(*, actor, number: str, rescue_class=None) -> TeamDispatch:
@@ -161,4 +183,4 @@ def warning_dispatch_team(*, actor, number: str, rescue_class=None) -> TeamDispa
         if opened:
             incident = incident_open(actor=actor, warning_number=warning.number)
         return _assign_nearest(actor=actor, incident=incident, ranked=ranked, opened=opened,
-                               source="warning")
+                               source="warning", classes=classes)

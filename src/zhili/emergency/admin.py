@@ -42,7 +42,8 @@ class RescueResourceAdmin(ManagersOnly, PersonalDataAdmin):
     list_display = ("code", "name", "kind", "capacity", "availability", "grid", "synthetic")
     list_filter = ("kind", "availability", "synthetic")
     search_fields = ("code", "name")
-    fields = ("code", *EDITABLE)
+    fields = ("code", *EDITABLE, "members")
+    filter_horizontal = ("members",)
 
     manage_permission = MANAGE
 
@@ -72,6 +73,12 @@ class RescueResourceAdmin(ManagersOnly, PersonalDataAdmin):
                                         if k in form.changed_data})
         else:
             obj.pk = services.resource_create(actor=request.user, code=obj.code, **fields).pk
+
+    def save_related(self, request, form, formsets, change):
+        # The members through their audited service, not the form's save_m2m.
+        if "members" in form.changed_data or not change:
+            services.resource_members_set(actor=request.user, resource=form.instance,
+                                          users=form.cleaned_data.get("members") or ())
 
     def delete_model(self, request, obj):
         services.resource_delete(actor=request.user, resource=obj)

@@ -49,3 +49,11 @@ class EmergencyConfig(ZhiliAppConfig):
         MapLayer("incidents", _("Open incidents"), "emergency:layer_incidents",
                  "emergency.view_incident"),
     )
+
+    def ready(self):
+        super().ready()
+        # A member's acknowledgement of "your team is sent" shows on the incident's timeline.
+        from zhili.emergency.team_notice import team_acknowledged
+        from zhili.notifications.services.inbox import delivery_acknowledged
+
+        delivery_acknowledged.connect(team_acknowledged, dispatch_uid="emergency.team_ack")

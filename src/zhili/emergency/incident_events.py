@@ -11,6 +11,8 @@ from zhili.emergency.models_incidents import IncidentEvent
 KINDS = {
     "opened": _("Incident opened"),
     "assigned": _("Resource assigned"),
+    "team_notified": _("Team notified"),
+    "acknowledged": _("Team acknowledged"),
     "released": _("Resource released"),
     "task_added": _("Task given"),
     "task_done": _("Task done"),

@@ -28,6 +28,7 @@ from zhili.emergency.incident_events import event_add
 from zhili.emergency.models import RescueResource
 from zhili.emergency.models_incidents import Incident, IncidentAssignment, IncidentTask, Severity
 from zhili.emergency.services import coverage_requested, grid_of
+from zhili.emergency.team_notice import team_notify
 
 MANAGE = "emergency.manage_incident"
 SEVERITY_WORDS = {
@@ -157,7 +158,8 @@ def incident_assign(*, actor, incident: Incident, resource_code: str,
                     eta: tuple[str, float | None] | None = None) -> IncidentAssignment:
     """Send an available resource of the actor's area: it becomes busy, its arrival time
     is computed (or `eta`, (mode, seconds), when the caller just timed it on the same
-    network). Conflict if it is not available (already sent, busy or off duty)."""
+    network). Conflict if it is not available (already sent, busy or off duty). The
+    team's members are told in the same transaction (team_notice.py)."""
     code = _text("resource", resource_code, 40, required=True)
     try:
         with transaction.atomic():
@@ -177,8 +179,14 @@ def incident_assign(*, actor, incident: Incident, resource_code: str,
             _resource_status(actor, resource, RescueResource.Availability.BUSY, fresh.number)
             event_add(incident=fresh, kind="assigned", actor=actor,
                       data={"resource": code, "mode": mode, "eta_seconds": seconds})
+            told = team_notify(incident=fresh, assignment=assignment)
+            assignment.notified = told  # deliveries offered, for the caller's answer
+            if told:  # a resource with no member account: nobody to tell, no event
+                event_add(incident=fresh, kind="team_notified", actor=actor,
+                          data={"resource": code, "deliveries": told})
             audit_record(actor=actor, action="incident.assign", obj=fresh,
-                         area_path=fresh.area_path, detail={"resource": code, "eta_s": seconds})
+                         area_path=fresh.area_path,
+                         detail={"resource": code, "eta_s": seconds, "notified": told})
     except IntegrityError:
         raise Conflict(_("%(code)s is already assigned.") % {"code": code}) from None
     return assignment

@@ -10,6 +10,7 @@ each class and the resource that gives it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,10 @@ class RescueResource(AreaScopedModel):
     grid = models.ForeignKey("geo.AreaNode", on_delete=models.PROTECT, related_name="+")
     contact_name = models.CharField(_("contact"), max_length=64, blank=True)  # personal data
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)  # personal data
+    # The team's own accounts (its leader, its members): told when the team is sent
+    # (emergency/team_notice.py), and they acknowledge in their inbox.
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                     verbose_name=_("members (platform accounts)"))
     synthetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

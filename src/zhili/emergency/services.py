@@ -151,6 +151,22 @@ def resource_update(*, actor, resource: RescueResource, recompute: bool = True,
     return fresh
 
 
+def resource_members_set(*, actor, resource: RescueResource, users) -> list[int]:
+    """Who the team's accounts are (told when it is sent, emergency/team_notice.py); audited."""
+    _may_manage(actor, resource.area_path)
+    ids = sorted({getattr(u, "pk", u) for u in users or ()})
+    with transaction.atomic():
+        fresh = RescueResource.objects.select_for_update().filter(pk=resource.pk).first()
+        if fresh is None:
+            raise NotFound()
+        before = sorted(fresh.members.values_list("pk", flat=True))
+        if before != ids:
+            fresh.members.set(ids)
+            audit_record(actor=actor, action="rescue_resource.members", obj=fresh,
+                         area_path=fresh.area_path, detail={"before": before, "after": ids})
+    return ids
+
+
 def resource_set_availability(*, actor, resource: RescueResource,
                               availability: str) -> RescueResource:
     return resource_update(actor=actor, resource=resource, availability=availability)

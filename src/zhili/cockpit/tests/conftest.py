@@ -73,3 +73,30 @@ def run_async(make_coro):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+# The team-dispatch tests' (test_teams.py, test_team_notice.py, test_browser_teams.py).
+@pytest.fixture
+def only_our_teams(db):
+    """The seeded city's resources off duty, so the tests' own teams are the only free ones."""
+    from zhili.emergency.models import RescueResource
+
+    RescueResource.objects.update(availability="off_duty")
+
+
+@pytest.fixture
+def warning(db, grid):
+    from zhili.warning.catalogue import catalogue_seed
+    from zhili.warning.services import risk_point_create, warning_raise
+
+    catalogue_seed()
+    point = risk_point_create(actor=None, code="RP-TEAM-1", name="测试内涝点",
+                              category="landslide", lon=grid.centre_lon, lat=grid.centre_lat)
+    return warning_raise(risk_point=point, level=4, source="manual", condition="test:team")
+
+
+@pytest.fixture
+def commander(db):
+    from zhili.conftest import _user
+
+    return _user("commander")

@@ -14,12 +14,6 @@ from zhili.emergency.routing import travel_seconds
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def only_our_teams(db):
-    """The seeded city's resources off duty, so the tests' own teams are the only free ones."""
-    RescueResource.objects.update(availability="off_duty")
-
-
 def team(grid, code, kind="fire_station", at=None, **fields):
     """A team at `at` (lon, lat), or at a fresh spot inside the grid."""
     from zhili.cockpit.tests.conftest import spot
@@ -27,24 +21,6 @@ def team(grid, code, kind="fire_station", at=None, **fields):
     lon, lat = at or spot(grid)
     return services.resource_create(actor=None, code=code, name=f"队伍{code}", kind=kind,
                                     lon=lon, lat=lat, recompute=False, **fields)
-
-
-@pytest.fixture
-def warning(db, grid):
-    from zhili.warning.catalogue import catalogue_seed
-    from zhili.warning.services import risk_point_create, warning_raise
-
-    catalogue_seed()
-    point = risk_point_create(actor=None, code="RP-TEAM-1", name="测试内涝点",
-                              category="landslide", lon=grid.centre_lon, lat=grid.centre_lat)
-    return warning_raise(risk_point=point, level=4, source="manual", condition="test:team")
-
-
-@pytest.fixture
-def commander(db):
-    from zhili.conftest import _user
-
-    return _user("commander")
 
 
 def dispatch(api, headers, kind, number, body=None):
@@ -77,12 +53,15 @@ def test_from_a_warning_the_nearest_team_by_road_is_sent_and_an_incident_opened(
     assert RescueResource.objects.get(code=best).availability == "busy"
     assert AuditEntry.objects.filter(action="incident.dispatch_nearest_team",
                                      object_id=str(incident.pk), actor=commander).exists()
+
     assert list(incident.events.values_list("kind", flat=True)) == ["opened", "assigned"]
 
-    # A second click sends the next nearest to the same incident: none opened again.
-    again = dispatch(api, bearer(commander), "warnings", warning.number).json()
-    assert again["incident"] == incident.number and again["opened"] is False
-    assert again["resource"]["code"] != best
+    # A second click while that team is on its way: already dispatched, a 409, nothing
+    # changed, no second incident.
+    again = dispatch(api, bearer(commander), "warnings", warning.number)
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert incident.number in again.json()["detail"]
+    assert IncidentAssignment.objects.filter(incident=incident).count() == 1
     assert Incident.objects.filter(warning=warning).count() == 1
 
 

@@ -1,0 +1,114 @@
+"""Telling a rescue team it has been sent, and hearing that it has taken it in.
+
+Every assignment of a resource to an incident (`incidents.incident_assign`, hence
+the cockpit's one-click team dispatch) queues one message to the team's member
+accounts (`RescueResource.members`) through the notifications outbox: written in
+the assignment's transaction (a refused or rolled-back dispatch tells nobody),
+sent by the worker after commit, at most once per assignment (the dedupe key is
+the assignment's id), in-app and by SMS. It names the incident (and its warning),
+the place with its coordinates and a link to the one map centred on it, the mode
+and the travel time. Users carry no language preference, so the text is in the
+platform's language (`LANGUAGE_CODE`, zh-Hans), the team's, whoever dispatched.
+
+A member acknowledges it like any delivery (`POST /api/v1/notifications/{id}/
+acknowledge`, or in the inbox); `team_acknowledged` (connected in apps.py) puts
+the first acknowledgement per assignment on the incident's timeline, and the
+acknowledgement's audit row names the incident.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+KIND = "incident.team_dispatched"
+CHANNELS = ("inapp", "sms")
+OBJECT_TYPE = "emergency.incidentassignment"
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return _("not connected by road")
+    return _("about %(n)d min") % {"n": max(1, round(seconds / 60))}
+
+
+def map_link(incident) -> str:
+    label = quote(f"{incident.number} {incident.title}"[:120])
+    return f"/cockpit/?at={incident.lon:.6f},{incident.lat:.6f}&label={label}"
+
+
+def message_text(*, incident, assignment) -> tuple[str, str]:
+    """(title, body) in the platform's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        resource = assignment.resource
+        title = _("%(team)s: sent to incident %(n)s") % {"team": resource.name,
+                                                         "n": incident.number}
+        warning = getattr(incident, "warning", None)
+        parts = [
+            _("Incident %(n)s: %(title)s.") % {"n": incident.number, "title": incident.title},
+            _("Warning %(n)s.") % {"n": warning.number} if warning is not None else "",
+            _("Where: %(grid)s (%(lon).5f, %(lat).5f).") % {
+                "grid": incident.grid.name, "lon": incident.lon, "lat": incident.lat},
+            _("Travel time: %(eta)s.") % {"eta": _minutes(assignment.eta_seconds)},
+            _("Please acknowledge."),
+        ]
+        return title, " ".join(p for p in parts if p)
+
+
+def team_notify(*, incident, assignment) -> int:
+    """Inside the assignment's transaction: queue the team's message; deliveries offered."""
+    from zhili.notifications.services import notify
+
+    members = list(assignment.resource.members.filter(is_active=True)
+                   .values_list("pk", flat=True))
+    if not members:
+        return 0
+    title, body = message_text(incident=incident, assignment=assignment)
+    return notify(recipients=members, kind=KIND, title=title, body=body,
+                  link=map_link(incident), obj=assignment,
+                  dedupe=f"incident-assignment:{assignment.pk}", channels=CHANNELS)
+
+
+def notice_status(assignments) -> dict[int, dict]:
+    """Per assignment id: the team message's deliveries, sent, failed and acknowledged."""
+    from django.db.models import Count, Q
+
+    from zhili.notifications.models import Delivery
+
+    ids = [str(a.pk) for a in assignments]
+    if not ids:
+        return {}
+    rows = (Delivery.objects.filter(message__kind=KIND, message__object_type=OBJECT_TYPE,
+                                    message__object_id__in=ids)
+            .values("message__object_id")
+            .annotate(deliveries=Count("id"), sent=Count("id", filter=Q(status="sent")),
+                      failed=Count("id", filter=Q(status="failed")),
+                      acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False))))
+    return {int(r["message__object_id"]): {k: r[k] for k in
+                                           ("deliveries", "sent", "failed", "acknowledged")}
+            for r in rows}
+
+
+def team_acknowledged(*, delivery, message, **_kw) -> dict | None:
+    """A member acknowledged the team's message: on the incident's timeline (the first
+    acknowledgement of the assignment only), and the audit row names the incident."""
+    if message.object_type != OBJECT_TYPE or not str(message.object_id).isdigit():
+        return None
+    from zhili.emergency.incident_events import event_add
+    from zhili.emergency.models_incidents import IncidentAssignment, IncidentEvent
+
+    assignment = (IncidentAssignment.objects.select_related("incident", "resource")
+                  .filter(pk=int(message.object_id)).first())
+    if assignment is None:
+        return None
+    incident = assignment.incident
+    if not IncidentEvent.objects.filter(incident=incident, kind="acknowledged",
+                                        data__assignment=assignment.pk).exists():
+        event_add(incident=incident, kind="acknowledged", actor=delivery.user,
+                  data={"resource": assignment.resource.code, "assignment": assignment.pk,
+                        "delivery": delivery.pk, "via": delivery.acknowledged_via})
+    return {"area_path": incident.area_path,
+            "detail": {"incident": incident.number, "resource": assignment.resource.code}}
