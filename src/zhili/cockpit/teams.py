@@ -90,13 +90,14 @@ def _may_dispatch(actor, path: str) -> None:
         raise PermissionDenied(_("Your roles do not allow dispatching rescue teams there."))
 
 
-def _refuse_if_sent(incident, classes) -> None:
+def _refuse_if_sent(incident, classes, *, lock: bool = True) -> None:
     """Inside the transaction, the incident row locked: one click sends one team of a
     class. A team of the classes asked for already on its way is a 409 (another one is
     the incident page's own assign, or this button once that team is released)."""
     from zhili.emergency.models_incidents import Incident, IncidentAssignment
 
-    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    if lock:
+        Incident.objects.select_for_update().filter(pk=incident.pk).first()
     kinds = [k for k, c in RescueResource.KIND_CLASS.items() if c in classes]
     sent = (IncidentAssignment.objects.filter(incident=incident, released_at__isnull=True,
                                               resource__kind__in=kinds)
@@ -146,6 +147,7 @@ def incident_dispatch_team(*, actor, number: str, rescue_class=None) -> TeamDisp
     _may_dispatch(actor, incident.area_path)
     if incident.status != Incident.Status.OPEN:
         raise Conflict(_("Incident %(n)s is closed.") % {"n": incident.number})
+    _refuse_if_sent(incident, classes, lock=False)  # said first: a team is on its way
     ranked = teams_ranked(actor=actor, lon=incident.lon, lat=incident.lat, classes=classes)
     if not ranked:
         raise _none_free()
@@ -171,6 +173,10 @@ def warning_dispatch_team(*, actor, number: str, rescue_class=None) -> TeamDispa
             detail=_("Warning %(n)s is %(status)s: only an open warning is dispatched to.")
             % {"n": warning.number, "status": warning.get_status_display()},
             code="invalid-transition", status=409, title=_("Not allowed in the current state"))
+    current = (Incident.objects.filter(warning=warning, status=Incident.Status.OPEN)
+               .order_by("-opened_at", "-id").first())
+    if current is not None:
+        _refuse_if_sent(current, classes, lock=False)  # said first: a team is on its way
     ranked = teams_ranked(actor=actor, lon=point.lon, lat=point.lat, classes=classes)
     if not ranked:
         raise _none_free()  # before anything is opened: a refusal changes nothing

@@ -127,6 +127,10 @@
         interpolate(gettext('%s sent to incident %s, arriving in about %s min.'),
           [d.resource.name, d.incident, Math.max(1, Math.round(d.eta_seconds / 60))]);
       detail.appendChild(el('p', { 'class': 'dispatch-result', 'data-resource': d.resource.code, 'data-incident': d.incident }, text));
+      // Whether the team heard of it: its accounts were sent the message (in-app and SMS).
+      detail.appendChild(el('p', { 'class': 'dispatch-notified', 'data-notified': String(d.notified || 0) },
+        d.notified ? gettext('The team has been notified and is asked to acknowledge.') :
+          gettext('The team has no account on the platform: call its contact.')));
       // On the map: the team's way to the place (a straight guide line; the time is the roads').
       routeLines.addLayer(L.polyline([latLng(d.resource.lon, d.resource.lat), latLng(d.incident_lon, d.incident_lat)],
         { className: 'team-route', color: '#c62828', weight: 3, dashArray: '6 6' }).bindTooltip(text));
@@ -175,7 +179,9 @@
   function marker(name, f) {
     var c = f.geometry.coordinates, p = f.properties || {};
     var cls = 'marker marker-' + name + (p.tracking_no ? ' case-' + p.tracking_no : '') +
-      (p.worker ? ' worker-' + p.worker : '') + (p.overdue ? ' overdue' : '') + (p.stale ? ' stale' : '');
+      (p.worker ? ' worker-' + p.worker : '') + (p.overdue ? ' overdue' : '') + (p.stale ? ' stale' : '') +
+      (name === 'incidents' && p.number ? ' incident-' + p.number : '') +
+      (name === 'risk-points' && p.warning ? ' warning-' + p.warning : '');
     var m = L.circleMarker(latLng(c[0], c[1]), {
       radius: name === 'workers' ? 6 : 7, weight: 2, color: '#fff', fillColor: colourOf(name, p),
       fillOpacity: 0.9, className: cls, dashArray: p.stale ? '2 2' : null
