@@ -12,6 +12,7 @@ from zhili.core.pagination import PageParams, paginate
 from zhili.core.schemas import ERRORS, WRITE_ERRORS, Id, Number
 from zhili.emergency import incidents as services
 from zhili.emergency import selectors_incidents as selectors
+from zhili.emergency.team_notice import notice_status
 
 router = Router(tags=["emergency"])
 
@@ -54,6 +55,8 @@ class IncidentAssignmentOut(Schema):
     eta_seconds: float | None = Field(description="None: the road network does not connect")
     assigned_at: datetime
     released_at: datetime | None
+    notice: dict | None = Field(None, description="the team's message: deliveries, sent, failed, "
+                                                  "acknowledged; None: no member account was told")
 
 
 class IncidentTaskOut(Schema):
@@ -121,11 +124,13 @@ def detail(actor, number: str) -> dict:
     out = IncidentOut.from_orm(incident).dict()
     out["warning"] = incident.warning.number if incident.warning else None
     out["case"] = incident.case.tracking_no if incident.case else None
+    assignments = selectors.incident_assignments(incident=incident)
+    notices = notice_status(assignments)
     out["assignments"] = [
         {"resource": a.resource.code, "name": a.resource.name, "mode": a.mode,
          "eta_seconds": a.eta_seconds, "assigned_at": a.assigned_at,
-         "released_at": a.released_at}
-        for a in selectors.incident_assignments(incident=incident)]
+         "released_at": a.released_at, "notice": notices.get(a.pk)}
+        for a in assignments]
     out["tasks"] = [
         {"id": t.pk, "what": t.what, "department": t.department.code if t.department else None,
          "resource": t.resource.code if t.resource else None, "due_at": t.due_at,

@@ -24,6 +24,7 @@ from zhili.emergency import selectors_incidents as selectors
 from zhili.emergency.incident_events import KINDS
 from zhili.emergency.models import CLASS_LABELS
 from zhili.emergency.models_incidents import SEVERITY_COLOURS, Severity
+from zhili.emergency.team_notice import notice_status
 
 MODE_LABELS = {"drive": gettext_lazy("by road"), "walk": gettext_lazy("on foot"),
                "air": gettext_lazy("by air")}
@@ -102,8 +103,10 @@ def _detail_page(request, incident, *, values: dict, status: int = 200):
         found = selectors.incident_suggest(actor=request.user, incident=incident)
         suggestions = [(CLASS_LABELS[cls], rows) for cls, rows in found.items()]
     assignments = selectors.incident_assignments(incident=incident)
+    notices = notice_status(assignments)
     for assignment in assignments:
         assignment.mode_label = MODE_LABELS.get(assignment.mode, assignment.mode)
+        assignment.notice = notices.get(assignment.pk)
     return render(request, "emergency/incident_detail.html", {
         "incident": incident, "colour": SEVERITY_COLOURS[incident.severity],
         "assignments": assignments,

@@ -61,6 +61,15 @@ def test_the_team_is_told_where_and_how_far_and_acknowledges(api, bearer, grid, 
 
     status = notice_status([assignment])[assignment.pk]
     assert status["deliveries"] == 2 and status["acknowledged"] == 2
+    # The incident's API and page show it beside the assignment.
+    shown = api.get(f"/emergency/incidents/{body['incident']}", headers=bearer(commander)).json()
+    assert shown["assignments"][0]["notice"]["acknowledged"] == 2
+    from django.test import Client
+
+    page = Client()
+    page.force_login(commander)
+    html = page.get(f"/emergency/incidents/{body['incident']}/").content.decode()
+    assert "td class=\"notice\"" in html
 
 
 def test_a_refused_dispatch_tells_nobody(api, bearer, grid, warning, commander, leader,
