@@ -162,3 +162,20 @@ def test_the_risk_point_layer_names_its_open_warning(client, warning, commander)
     body = client.get("/warning/layers/points.geojson").json()
     mine = [f for f in body["features"] if f["properties"]["code"] == "RP-TEAM-1"]
     assert mine and mine[0]["properties"]["warning"] == warning.number
+
+
+def test_an_incident_out_of_scope_is_a_404_and_changes_nothing(api, bearer, grid, other_street,
+                                                               commander, only_our_teams):
+    from zhili.accounts.models import User
+    from zhili.accounts.services import role_assign
+    from zhili.emergency.incidents import incident_open
+
+    incident = incident_open(actor=commander, title="不在辖区", severity="III",
+                             lon=grid.centre_lon, lat=grid.centre_lat)
+    team(grid, "T-1")
+    elsewhere = User.objects.create_user(username="commander_far", password="x")
+    role_assign(user=elsewhere, role="emergency_commander", area=other_street)
+    r = dispatch(api, bearer(elsewhere), "incidents", incident.number)
+    assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/problem+json")
+    assert not IncidentAssignment.objects.filter(incident=incident).exists()
+    assert RescueResource.objects.get(code="T-1").availability == "available"
