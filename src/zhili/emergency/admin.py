@@ -77,7 +77,8 @@ class RescueResourceAdmin(ManagersOnly, PersonalDataAdmin):
     def save_related(self, request, form, formsets, change):
         # The members through their audited service, not the form's save_m2m.
         if "members" in form.changed_data or not change:
-            services.resource_members_set(actor=request.user, resource=form.instance,
+            resource = RescueResource.objects.get(pk=form.instance.pk)  # as the service wrote it
+            services.resource_members_set(actor=request.user, resource=resource,
                                           users=form.cleaned_data.get("members") or ())
 
     def delete_model(self, request, obj):

@@ -70,3 +70,18 @@ def test_a_resource_outside_the_city_is_refused_on_the_admin_form(staff):
     assert response.status_code == 200
     assert "No grid of the city holds (100.000000, 20.000000)" in response.content.decode()
     assert RescueResource.objects.count() == before
+
+
+def test_the_admin_names_a_teams_member_accounts_audited(staff, grid, grid_worker):
+    from zhili.audit.models import AuditEntry
+
+    response = staff.post("/admin/emergency/rescueresource/add/", {
+        "code": "RR-MEMBERS", "name": "有队员的救援队", "kind": "professional_team", "grade": "",
+        "capacity": 10, "availability": "available", "lon": grid.centre_lon,
+        "lat": grid.centre_lat, "contact_name": "", "contact_phone": "",
+        "members": [grid_worker.pk]})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    team = RescueResource.objects.get(code="RR-MEMBERS")
+    assert list(team.members.values_list("pk", flat=True)) == [grid_worker.pk]
+    assert AuditEntry.objects.filter(action="rescue_resource.members",
+                                     object_id=str(team.pk)).exists()
