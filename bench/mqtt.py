@@ -51,6 +51,7 @@ PG = os.environ.get("ZHILI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"
 DB = os.environ.get("ZHILI_BENCH_DB", "zhili_bench_mqtt")
 SEED_LOAD = 520_000 / 60
 WORKER_INTERVAL = 0.1
+BARE_CPU: list[float] = []  # the bare subscriber's CPU µs per message, per round
 sys.path.insert(0, str(ROOT / "bench"))
 
 
@@ -145,12 +146,13 @@ def drain_bare(port: int, expected: int) -> float:
         if got["n"] >= expected:
             done.set()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     c = client("bench-bare", port, on_message)
     c.loop_start()
     if not done.wait(600):
         raise SystemExit(f"bare subscriber got {got['n']} of {expected}")
     took = time.perf_counter() - started
+    BARE_CPU.append((time.process_time() - cpu) / expected * 1e6)  # its loop thread, mostly
     c.loop_stop()
     c.disconnect()
     return took
@@ -391,7 +393,8 @@ def main() -> None:
             cpu_net.append(stats.cpu_network_s / args.messages * 1e6)
             cpu_commit.append(stats.cpu_committer_s / args.messages * 1e6)
             log(f"round {r + 1}: bare {bares[-1]:,.0f} msg/s, zhili ingest {zhilis[-1]:,.0f} msg/s"
-                f" (CPU µs/message: network {cpu_net[-1]:.0f}, committer {cpu_commit[-1]:.0f})")
+                f" (CPU µs/message: bare {BARE_CPU[-1]:.0f}; zhili network {cpu_net[-1]:.0f},"
+                f" committer {cpu_commit[-1]:.0f})")
 
         batched_messages = max(1, args.messages // 5)
         messages = messages_for(batched_messages, args.per_message, args.sensors - args.latency,
@@ -419,7 +422,8 @@ def main() -> None:
         "ingest_msg_per_s": round(statistics.median(zhilis)),
         "ratio_vs_bare": round(statistics.median(ratios), 3),
         "committer": args.committer,
-        "cpu_us_per_message": {"network": round(statistics.median(cpu_net)),
+        "cpu_us_per_message": {"bare": round(statistics.median(BARE_CPU[:args.rounds])),
+                               "network": round(statistics.median(cpu_net)),
                                "committer": round(statistics.median(cpu_commit))},
         "readings_per_message": args.per_message,
         "readings_per_s": round(readings_per_s),
