@@ -378,7 +378,7 @@ def main() -> None:
     try:
         t0 = time.time() - 20 * 86400  # readings from 20 days ago onwards, never repeating
         used = 0
-        ratios, bares, zhilis, cpu_net, cpu_commit = [], [], [], [], []
+        ratios, bares, zhilis, cpu_net, cpu_commit, busy = [], [], [], [], [], []
         for r in range(args.rounds):
             messages = messages_for(args.messages, 1, args.sensors - args.latency, t0 + used)
             used += 60 * (args.messages // (args.sensors - args.latency) + 1)
@@ -392,9 +392,10 @@ def main() -> None:
             # or thread): wall-clock ratios move with the machine's other load.
             cpu_net.append(stats.cpu_network_s / args.messages * 1e6)
             cpu_commit.append(stats.cpu_committer_s / args.messages * 1e6)
+            busy.append(stats.busy_committer_s / zhili)  # near 1: the committer bounds it
             log(f"round {r + 1}: bare {bares[-1]:,.0f} msg/s, zhili ingest {zhilis[-1]:,.0f} msg/s"
                 f" (CPU µs/message: bare {BARE_CPU[-1]:.0f}; zhili network {cpu_net[-1]:.0f},"
-                f" committer {cpu_commit[-1]:.0f})")
+                f" committer {cpu_commit[-1]:.0f}; committer busy {busy[-1]:.0%} of the drain)")
 
         batched_messages = max(1, args.messages // 5)
         messages = messages_for(batched_messages, args.per_message, args.sensors - args.latency,
@@ -425,6 +426,7 @@ def main() -> None:
         "cpu_us_per_message": {"bare": round(statistics.median(BARE_CPU[:args.rounds])),
                                "network": round(statistics.median(cpu_net)),
                                "committer": round(statistics.median(cpu_commit))},
+        "committer_busy": round(statistics.median(busy), 2),
         "readings_per_message": args.per_message,
         "readings_per_s": round(readings_per_s),
         "vs_seed_load": round(readings_per_s / SEED_LOAD, 2),

@@ -66,6 +66,7 @@ class Stats:
     rejected: Counter = field(default_factory=Counter)
     cpu_network_s: float = 0.0    # the network loop's CPU time (its thread)
     cpu_committer_s: float = 0.0  # the committer's (its process, or its thread)
+    busy_committer_s: float = 0.0  # wall-clock time the committer spent on windows
 
     def line(self) -> str:
         bad = sum(self.rejected.values())
@@ -85,12 +86,14 @@ class Committed:
     late: int = 0
     rejected: Counter = field(default_factory=Counter)
     cpu_s: float = 0.0   # the committer's CPU time so far (process or thread)
+    busy_s: float = 0.0  # the wall-clock time of this window in the committer
 
 
 def window_ingest(pairs, wait) -> Committed | None:
     """Store one window of raw (topic, payload) pairs in one transaction; what it
     did, or None when told to stop before it committed. `wait(seconds)` sleeps
     between retries and is true when the consumer is stopping."""
+    started = time.perf_counter()
     readings, bad = [], {}
     for topic, payload in pairs:
         sensor = sensor_of(topic)
@@ -114,7 +117,7 @@ def window_ingest(pairs, wait) -> Committed | None:
             logger.warning("ingest failed (%s); retry %d", exc, attempt)
             if wait(min(30, 0.5 * attempt)):
                 return None  # stopping: the broker keeps the unacknowledged messages
-    done = Committed()
+    done = Committed(busy_s=time.perf_counter() - started)
     for reasons in bad.values():
         done.rejected.update(reasons)
     if report is not None:
@@ -437,3 +440,4 @@ class Consumer:
         self.stats.late += done.late
         self.stats.rejected.update(done.rejected)
         self.stats.cpu_committer_s = done.cpu_s
+        self.stats.busy_committer_s += done.busy_s
