@@ -40,6 +40,7 @@ WINDOW_S = 0.2    # the longest a window waits for its messages
 IDLE_S = 0.01     # ... and it closes early once none has come for this long
 COMMIT_POLL_S = 0.002  # how often the network loop looks for a committed window
 GC_YOUNG = 20_000       # allocations between collections in the network loop
+IN_FLIGHT_WINDOWS = 3  # one committing, one full and waiting for it, one arriving
 STOP_S = 60             # how long a stop waits for the window in flight
 
 
@@ -325,9 +326,9 @@ class Consumer:
 
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        # Two windows in flight: one committing, the next one arriving meanwhile
-        # (the broker's max_inflight_messages must allow as many).
-        properties.ReceiveMaximum = min(65535, 2 * self.batch)
+        # Three windows in flight: one committing, one full and waiting for it, one
+        # arriving (the broker's max_inflight_messages must allow as many).
+        properties.ReceiveMaximum = min(65535, IN_FLIGHT_WINDOWS * self.batch)
         if self.preload:  # every sensor in the cache: no window waits for a sensor query
             started = time.perf_counter()
             known = sensors_preload()
@@ -372,8 +373,8 @@ class Consumer:
         """paho's network loop, in this thread only; windows go to the committer and
         come back to be acknowledged. (paho's loop_start thread with the windows
         committed from the caller stood still between commits on a busy machine.)
-        The broker has sent at most two windows (the receive maximum): one
-        committing, one being read."""
+        The broker has sent at most IN_FLIGHT_WINDOWS windows (the receive
+        maximum): one committing, the others being read."""
         import paho.mqtt.client as mqtt
 
         backoff = 0.5
