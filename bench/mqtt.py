@@ -51,6 +51,7 @@ PG = os.environ.get("ZHILI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"
 DB = os.environ.get("ZHILI_BENCH_DB", "zhili_bench_mqtt")
 SEED_LOAD = 520_000 / 60
 WORKER_INTERVAL = 0.1
+BARE_CPU: list[float] = []  # the bare subscriber's CPU µs per message, per round
 sys.path.insert(0, str(ROOT / "bench"))
 
 
@@ -145,25 +146,26 @@ def drain_bare(port: int, expected: int) -> float:
         if got["n"] >= expected:
             done.set()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     c = client("bench-bare", port, on_message)
     c.loop_start()
     if not done.wait(600):
         raise SystemExit(f"bare subscriber got {got['n']} of {expected}")
     took = time.perf_counter() - started
+    BARE_CPU.append((time.process_time() - cpu) / expected * 1e6)  # its loop thread, mostly
     c.loop_stop()
     c.disconnect()
     return took
 
 
-def drain_zhili(url: str, expected: int) -> tuple[float, object]:
+def drain_zhili(url: str, expected: int, committer: str = "auto") -> tuple[float, object]:
     from zhili.warning.ingest import sensors_preload
     from zhili.warning.mqtt import Consumer
 
     sensors_preload()  # what `zhili ingest` does once at start, before it connects
     stop = threading.Event()
     consumer = Consumer(url=url, client_id="bench-zhili", stop=stop,  # `zhili ingest`'s defaults
-                        preload=False)
+                        preload=False, committer=committer)
     started = time.perf_counter()
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
@@ -260,16 +262,17 @@ def messages_for(count: int, per_message: int, sensors: int, t0: float,
     return out
 
 
-def one_round(broker: Broker, messages, zhili_first: bool) -> tuple[float, float, object]:
+def one_round(broker: Broker, messages, zhili_first: bool,
+              committer: str = "auto") -> tuple[float, float, object]:
     subscribe_offline("bench-bare", broker.port)
     subscribe_offline("bench-zhili", broker.port)
     publish(broker.port, messages)
     if zhili_first:
-        zhili, stats = drain_zhili(broker.url, len(messages))
+        zhili, stats = drain_zhili(broker.url, len(messages), committer)
         bare = drain_bare(broker.port, len(messages))
     else:
         bare = drain_bare(broker.port, len(messages))
-        zhili, stats = drain_zhili(broker.url, len(messages))
+        zhili, stats = drain_zhili(broker.url, len(messages), committer)
     return bare, zhili, stats
 
 
@@ -359,6 +362,8 @@ def main() -> None:
                         help="readings per message in the batched drain (default 50)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--latency", type=int, default=50, help="latency samples (default 50)")
+    parser.add_argument("--committer", choices=("auto", "process", "thread"), default="auto",
+                        help="where the consumer commits its windows (default auto: a process)")
     args = parser.parse_args()
     if args.latency > args.sensors // 2:
         raise SystemExit("--latency needs fewer samples than half the sensors")
@@ -373,16 +378,24 @@ def main() -> None:
     try:
         t0 = time.time() - 20 * 86400  # readings from 20 days ago onwards, never repeating
         used = 0
-        ratios, bares, zhilis = [], [], []
+        ratios, bares, zhilis, cpu_net, cpu_commit, busy = [], [], [], [], [], []
         for r in range(args.rounds):
             messages = messages_for(args.messages, 1, args.sensors - args.latency, t0 + used)
             used += 60 * (args.messages // (args.sensors - args.latency) + 1)
-            bare, zhili, stats = one_round(broker, messages, zhili_first=r % 2 == 1)
+            bare, zhili, stats = one_round(broker, messages, zhili_first=r % 2 == 1,
+                                           committer=args.committer)
             assert stats.stored == args.messages, stats.line()
             bares.append(args.messages / bare)
             zhilis.append(args.messages / zhili)
             ratios.append(bare / zhili)
-            log(f"round {r + 1}: bare {bares[-1]:,.0f} msg/s, zhili ingest {zhilis[-1]:,.0f} msg/s")
+            # CPU per message: the network loop's thread, and the committer's (process
+            # or thread): wall-clock ratios move with the machine's other load.
+            cpu_net.append(stats.cpu_network_s / args.messages * 1e6)
+            cpu_commit.append(stats.cpu_committer_s / args.messages * 1e6)
+            busy.append(stats.busy_committer_s / zhili)  # near 1: the committer bounds it
+            log(f"round {r + 1}: bare {bares[-1]:,.0f} msg/s, zhili ingest {zhilis[-1]:,.0f} msg/s"
+                f" (CPU µs/message: bare {BARE_CPU[-1]:.0f}; zhili network {cpu_net[-1]:.0f},"
+                f" committer {cpu_commit[-1]:.0f}; committer busy {busy[-1]:.0%} of the drain)")
 
         batched_messages = max(1, args.messages // 5)
         messages = messages_for(batched_messages, args.per_message, args.sensors - args.latency,
@@ -409,6 +422,11 @@ def main() -> None:
         "bare_msg_per_s": round(statistics.median(bares)),
         "ingest_msg_per_s": round(statistics.median(zhilis)),
         "ratio_vs_bare": round(statistics.median(ratios), 3),
+        "committer": args.committer,
+        "cpu_us_per_message": {"bare": round(statistics.median(BARE_CPU[:args.rounds])),
+                               "network": round(statistics.median(cpu_net)),
+                               "committer": round(statistics.median(cpu_commit))},
+        "committer_busy": round(statistics.median(busy), 2),
         "readings_per_message": args.per_message,
         "readings_per_s": round(readings_per_s),
         "vs_seed_load": round(readings_per_s / SEED_LOAD, 2),

@@ -17,11 +17,13 @@ Two ways to run several consumers (docs/warning.md says which to pick):
 
 from __future__ import annotations
 
+import gc
 import logging
+import pickle
 import queue
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -37,6 +39,9 @@ BATCH = 1000      # messages per window (one transaction)
 WINDOW_S = 0.2    # the longest a window waits for its messages
 IDLE_S = 0.01     # ... and it closes early once none has come for this long
 COMMIT_POLL_S = 0.002  # how often the network loop looks for a committed window
+GC_YOUNG = 20_000       # allocations between collections in the network loop
+IN_FLIGHT_WINDOWS = 3  # one committing, one full and waiting for it, one arriving
+STOP_S = 60             # how long a stop waits for the window in flight
 
 
 def sensor_of(topic: str) -> str | None:
@@ -60,6 +65,9 @@ class Stats:
     duplicates: int = 0
     late: int = 0
     rejected: Counter = field(default_factory=Counter)
+    cpu_network_s: float = 0.0    # the network loop's CPU time (its thread)
+    cpu_committer_s: float = 0.0  # the committer's (its process, or its thread)
+    busy_committer_s: float = 0.0  # wall-clock time the committer spent on windows
 
     def line(self) -> str:
         bad = sum(self.rejected.values())
@@ -67,28 +75,218 @@ class Stats:
                 f"duplicates, {self.late} late, {bad} rejected")
 
 
+class CommitterDied(RuntimeError):
+    """The committer process ended without answering: its window stays unacknowledged."""
+
+
+@dataclass(slots=True)
+class Committed:
+    """What a committed window did (a few numbers: what crosses the pipe back)."""
+    stored: int = 0
+    duplicates: int = 0
+    late: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    cpu_s: float = 0.0   # the committer's CPU time so far (process or thread)
+    busy_s: float = 0.0  # the wall-clock time of this window in the committer
+
+
+def window_ingest(pairs, wait) -> Committed | None:
+    """Store one window of raw (topic, payload) pairs in one transaction; what it
+    did, or None when told to stop before it committed. `wait(seconds)` sleeps
+    between retries and is true when the consumer is stopping."""
+    started = time.perf_counter()
+    readings, bad = [], {}
+    for topic, payload in pairs:
+        sensor = sensor_of(topic)
+        if sensor is None:
+            bad.setdefault(topic[:64], Counter())["topic is not zhili/sensors/ID/readings"] += 1
+            continue
+        try:
+            readings += readings_from(sensor, payload)
+        except BadPayload as exc:
+            bad.setdefault(sensor, Counter())[str(exc)[:120]] += 1
+    for attempt in range(1, 1_000_000):
+        try:
+            report = readings_ingest(readings=readings) if readings else None
+            if bad:
+                rejects_record(bad)
+            break
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away: keep the messages unacknowledged and retry;
+            # other sensors' messages wait with them rather than being dropped.
+            close_old_connections()
+            logger.warning("ingest failed (%s); retry %d", exc, attempt)
+            if wait(min(30, 0.5 * attempt)):
+                return None  # stopping: the broker keeps the unacknowledged messages
+    done = Committed(busy_s=time.perf_counter() - started)
+    for reasons in bad.values():
+        done.rejected.update(reasons)
+    if report is not None:
+        done.stored, done.duplicates, done.late = report.stored, report.duplicates, report.late
+        done.rejected.update(report.rejected)
+    return done
+
+
+class ThreadCommitter:
+    """Windows committed by a thread of this process: for an in-memory SQLite
+    database (the tests'), which another process cannot open. The network loop
+    and the window's Python then share one GIL."""
+
+    def __init__(self, stop: threading.Event):
+        self.stop = stop
+        self._windows: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="zhili-ingest-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, pairs) -> None:
+        self._windows.put(pairs)
+
+    def result(self, timeout: float = 0.0):
+        """('ok', Committed) / ('stopped', None) / ('error', exc) of the window in
+        flight, or None if it has not finished yet."""
+        try:
+            return self._done.get(timeout=timeout) if timeout else self._done.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _run(self) -> None:
+        try:
+            while (pairs := self._windows.get()) is not None:
+                done = window_ingest(pairs, self.stop.wait)
+                if done is not None:
+                    done.cpu_s = time.thread_time()
+                self._done.put(("ok", done) if done is not None else ("stopped", None))
+        except BaseException as exc:  # re-raised by the network loop: the consumer stops
+            self._done.put(("error", exc))
+        finally:
+            close_old_connections()
+
+    def close(self, timeout: float) -> None:
+        self._windows.put(None)
+        self._thread.join(timeout)
+
+
+class ProcessCommitter:
+    """Windows committed by a child process (forked, so it has this one's settings,
+    code and sensor cache): the window's Python — parsing, checks, the rules'
+    state, numpy — and the database round trips run on their own interpreter,
+    beside the network loop instead of taking turns with it for one GIL. Windows
+    cross a pipe as pickled (topic, payload) pairs, and a few numbers come back.
+    The child ignores SIGINT/SIGTERM: the network process drains it, and it ends
+    when its pipe closes (so also when the network process is killed)."""
+
+    def __init__(self):
+        import multiprocessing
+
+        from django.db import connections
+
+        connections.close_all()  # no open connection is shared with the child
+        context = multiprocessing.get_context("fork")
+        self._pipe, child_end = context.Pipe()
+        self._process = context.Process(target=_committer_main, args=(child_end, self._pipe),
+                                        name="zhili-ingest-commit", daemon=True)
+        self._process.start()
+        child_end.close()  # so the child's death reads as end of file here
+
+    def submit(self, pairs) -> None:
+        try:
+            self._pipe.send_bytes(pickle.dumps(pairs, pickle.HIGHEST_PROTOCOL))
+        except OSError as exc:
+            raise self._died() from exc
+
+    def result(self, timeout: float = 0.0):
+        try:
+            if not self._pipe.poll(timeout):
+                return None
+            return pickle.loads(self._pipe.recv_bytes())
+        except (EOFError, OSError) as exc:
+            raise self._died() from exc
+
+    def _died(self) -> CommitterDied:
+        self._process.join(1)
+        return CommitterDied(f"the committer process ended (exit code {self._process.exitcode})")
+
+    def close(self, timeout: float) -> None:
+        try:
+            self._pipe.send_bytes(b"")  # stop, after the window in flight
+        except OSError:
+            pass
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        self._pipe.close()
+
+
+def _committer_main(pipe, parent_end) -> None:
+    """The committer process: one window at a time from the pipe, committed, answered."""
+    import signal
+
+    from django.db import connections
+
+    parent_end.close()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    # Connections and pools inherited from the parent belong to it: forget them
+    # unclosed (psycopg closes nothing of another process), open our own.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+    pools = getattr(type(connections["default"]), "_connection_pools", None)
+    if pools:
+        _inherited.append(dict(pools))
+        pools.clear()
+
+    def stopping(seconds: float) -> bool:  # between retries: the only message now is "stop"
+        return pipe.poll(seconds)
+
+    try:
+        while data := pipe.recv_bytes():
+            try:
+                done = window_ingest(pickle.loads(data), stopping)
+            except BaseException as exc:
+                try:
+                    pickle.dumps(exc)
+                except Exception:
+                    exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+                pipe.send_bytes(pickle.dumps(("error", exc)))
+                return
+            if done is None:
+                pipe.send_bytes(pickle.dumps(("stopped", None)))
+                return
+            done.cpu_s = time.process_time()
+            pipe.send_bytes(pickle.dumps(("ok", done), pickle.HIGHEST_PROTOCOL))
+    except (EOFError, OSError):
+        pass  # the network process went away: its windows stay with the broker
+    finally:
+        close_old_connections()
+
+
+_inherited: list = []  # the parent's connection pools, kept from being collected here
+
+
 class Consumer:
     def __init__(self, *, url: str, client_id: str, share: str | None = None,
                  batch: int = BATCH, window: float = WINDOW_S, stop: threading.Event | None = None,
-                 preload: bool = True):
+                 preload: bool = True, committer: str = "auto"):
         import paho.mqtt.client as mqtt
 
+        if committer not in ("auto", "process", "thread"):
+            raise ValueError(f"committer must be auto, process or thread, not {committer!r}")
         self.host, self.port = broker_address(url)
         self.share = share
         self.batch, self.window = batch, window
         self.stop = stop or threading.Event()
         self.preload = preload
+        self.committer_kind = committer
         self.pending: list = []           # received, not yet in a window
         self._first = self._last = 0.0    # when the pending messages began and last came
         self.stats = Stats()
-        # One window commits in the committer thread while this one reads the next:
-        # the database's share of a window (about half of it) no longer stops the
-        # network loop. Windows still commit one at a time, in order.
-        self._windows: queue.SimpleQueue = queue.SimpleQueue()   # (generation, messages)
-        self._committed: deque = deque()  # (generation, messages, report, bad), to acknowledge
-        self._committing = False
+        # One window commits in the committer (a process, see ProcessCommitter) while
+        # this loop reads the next. Windows commit one at a time, in order.
+        self._committer = None
+        self._in_flight: tuple | None = None  # (generation, messages) committing now
         self._generation = 0              # a new connection: older windows' acks are void
-        self._failure: BaseException | None = None  # what stopped the committer
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -110,56 +308,86 @@ class Consumer:
         self.connected.set()
         logger.info("subscribed to %s on %s:%s", topic, self.host, self.port)
 
+    def _committer_start(self):
+        """A committer process, unless the database is SQLite in memory (only this
+        process can open it) or a thread was asked for."""
+        from django.db import connection
+
+        kind = self.committer_kind
+        if kind == "auto":
+            in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+            kind = "thread" if in_memory else "process"
+        logger.info("windows commit in a %s", kind)
+        return ProcessCommitter() if kind == "process" else ThreadCommitter(self.stop)
+
     def run(self) -> Stats:
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        # Two windows in flight: one committing, the next one arriving meanwhile
-        # (the broker's max_inflight_messages must allow as many).
-        properties.ReceiveMaximum = min(65535, 2 * self.batch)
+        # Three windows in flight: one committing, one full and waiting for it, one
+        # arriving (the broker's max_inflight_messages must allow as many).
+        properties.ReceiveMaximum = min(65535, IN_FLIGHT_WINDOWS * self.batch)
         if self.preload:  # every sensor in the cache: no window waits for a sensor query
             started = time.perf_counter()
             known = sensors_preload()
             close_old_connections()
             logger.info("%d sensors cached in %.1fs", known, time.perf_counter() - started)
-        self.client.connect(self.host, self.port, keepalive=30, clean_start=False,
-                            properties=properties)
-        committer = threading.Thread(target=self._commit_windows, name="zhili-ingest-commit",
-                                     daemon=True)
-        committer.start()
+        # Started before the broker's socket exists, so the child holds no copy of it.
+        self._committer = self._committer_start()
+        # paho allocates a dozen objects a message; each collection of the oldest
+        # generation then walked every object of the process (Django, the sensor
+        # cache): a third of the network loop's CPU. What exists now is frozen out
+        # of the collector's walks (still freed by reference counting), and the
+        # young generation is collected every GC_YOUNG allocations, not 700: the two
+        # windows' messages in memory were walked again and again.
+        gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, *thresholds[1:])
+        cpu = time.thread_time()
         try:
+            self.client.connect(self.host, self.port, keepalive=30, clean_start=False,
+                                properties=properties)
             self._serve()
         finally:
-            self._windows.put(None)
-            committer.join(60)
-            self._acknowledge()  # what committed before the stop
+            self._drain()
+            self.stats.cpu_network_s += time.thread_time() - cpu
             self.client.disconnect()
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
         return self.stats
 
+    def _drain(self) -> None:
+        """Stopping: the window in flight commits (or not) and is acknowledged if it
+        did; then the committer ends. An error here must not hide the first one."""
+        try:
+            if self._in_flight is not None:
+                self._answer(self._committer.result(STOP_S))
+        except BaseException as exc:  # the committer failed too: nothing more to acknowledge
+            logger.warning("stopping: the window in flight was not committed (%s)", exc)
+        finally:
+            self._committer.close(STOP_S)
+
     def _serve(self) -> None:
-        """paho's network loop, in this thread only; windows go to the committer
-        thread and come back to be acknowledged. (paho's loop_start thread with the
-        windows committed from the caller stood still between commits on a busy
-        machine: each GIL hand-over waited for the other thread to be scheduled.
-        Here the committer mostly waits on PostgreSQL, without the GIL.) The broker
-        has sent at most two windows (the receive maximum): one committing, one
-        being read."""
+        """paho's network loop, in this thread only; windows go to the committer and
+        come back to be acknowledged. (paho's loop_start thread with the windows
+        committed from the caller stood still between commits on a busy machine.)
+        The broker has sent at most IN_FLIGHT_WINDOWS windows (the receive
+        maximum): one committing, the others being read."""
         import paho.mqtt.client as mqtt
 
         backoff = 0.5
         while not self.stop.is_set():
-            if self._committing:
+            if self._in_flight is not None:
                 wait = COMMIT_POLL_S  # look again soon: its acknowledgements are due then
             elif self.pending:
                 wait = min(self._first + self.window, self._last + IDLE_S) - time.monotonic()
             else:
                 wait = 0.5
             rc = self.client.loop(timeout=max(0.0, wait))
-            self._acknowledge()
-            if self._failure is not None:
-                raise self._failure
+            if self._in_flight is not None:
+                self._answer(self._committer.result())
             if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
                 # Connection lost: what was received and not acknowledged comes again
                 # from the broker (persistent session), so it is dropped here, and the
@@ -181,7 +409,7 @@ class Consumer:
         """Commit a window when `batch` messages are pending, or `window` seconds
         have passed since the first, or none has come for IDLE_S: a backlog fills
         windows at once, a trickle is committed within about IDLE_S."""
-        if not self.pending or self._committing:
+        if not self.pending or self._in_flight is not None:
             return
         now = time.monotonic()
         if (len(self.pending) >= self.batch or now >= self._first + self.window
@@ -189,66 +417,28 @@ class Consumer:
             window = self.pending[:self.batch]
             del self.pending[:self.batch]
             self._first = self._last = now
-            self._committing = True
-            self._windows.put((self._generation, window))
+            self._in_flight = (self._generation, window)
+            # Only bytes cross to the committer; the messages stay here for their acks.
+            self._committer.submit([(m.topic, m.payload) for m in window])
 
-    def _commit_windows(self) -> None:
-        """The committer thread: each window stored and committed, then handed back
-        to the network thread (paho's client is used from that thread only)."""
-        try:
-            while (job := self._windows.get()) is not None:
-                generation, messages = job
-                done = self.ingest(messages)
-                if done is None:
-                    return  # stopping before it committed: the broker sends them again
-                self._committed.append((generation, messages, *done))
-        except BaseException as exc:  # re-raised by the network thread: the consumer stops
-            self._failure = exc
-        finally:
-            close_old_connections()
+    def _answer(self, answer) -> None:
+        """The committer's answer about the window in flight (None: not yet)."""
+        if answer is None:
+            return
+        (generation, messages), self._in_flight = self._in_flight, None
+        status, value = answer
+        if status == "error":
+            raise value  # the consumer stops, the window unacknowledged
+        if status == "ok" and generation == self._generation:
+            self._count(messages, value)
 
-    def _acknowledge(self) -> None:
-        while self._committed:
-            generation, messages, report, bad = self._committed.popleft()
-            self._committing = False
-            if generation == self._generation:
-                self._count(messages, report, bad)
-
-    def ingest(self, messages):
-        """Store one window; (report, bad), or None when stopping before it committed."""
-        readings, bad = [], {}
-        for message in messages:
-            sensor = sensor_of(message.topic)
-            if sensor is None:
-                bad.setdefault(message.topic[:64], Counter())["topic is not zhili/sensors/ID/readings"] += 1
-                continue
-            try:
-                readings += readings_from(sensor, message.payload)
-            except BadPayload as exc:
-                bad.setdefault(sensor, Counter())[str(exc)[:120]] += 1
-        for attempt in range(1, 1_000_000):
-            try:
-                report = readings_ingest(readings=readings) if readings else None
-                if bad:
-                    rejects_record(bad)
-                break
-            except (OperationalError, InterfaceError) as exc:
-                # The database went away: keep the messages unacknowledged and retry;
-                # other sensors' messages wait with them rather than being dropped.
-                close_old_connections()
-                logger.warning("ingest failed (%s); retry %d", exc, attempt)
-                if self.stop.wait(min(30, 0.5 * attempt)):
-                    return None  # stopping: the broker keeps the unacknowledged messages
-        return report, bad
-
-    def _count(self, messages, report, bad) -> None:
+    def _count(self, messages, done: Committed) -> None:
         for message in messages:
             self.client.ack(message.mid, message.qos)
         self.stats.messages += len(messages)
-        for reasons in bad.values():
-            self.stats.rejected.update(reasons)
-        if report is not None:
-            self.stats.stored += report.stored
-            self.stats.duplicates += report.duplicates
-            self.stats.late += report.late
-            self.stats.rejected.update(report.rejected)
+        self.stats.stored += done.stored
+        self.stats.duplicates += done.duplicates
+        self.stats.late += done.late
+        self.stats.rejected.update(done.rejected)
+        self.stats.cpu_committer_s = done.cpu_s
+        self.stats.busy_committer_s += done.busy_s

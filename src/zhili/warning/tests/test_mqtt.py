@@ -157,3 +157,45 @@ def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slop
     assert not thread.is_alive()
     assert str(failure["error"]) == "a bug in a rule"
     assert consumer.stats.messages == 0  # nothing acknowledged
+
+
+@pytest.mark.postgres_only
+def test_a_committer_process_that_dies_stops_the_consumer_unacknowledged(slope, broker,
+                                                                         monkeypatch):
+    """On PostgreSQL windows commit in a child process. If it dies mid-window (killed,
+    out of memory), the network process must not wait for ever nor acknowledge: it
+    stops with the error, and the broker sends the window to the next consumer,
+    which stores it once."""
+    from zhili.warning import mqtt as consumer_module
+
+    real = consumer_module.readings_ingest
+    monkeypatch.setattr(consumer_module, "readings_ingest", lambda **_kw: os._exit(3))
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    consumer = Consumer(url=broker.url, client_id="zhili-test-dying", batch=10)
+    failure = {}
+
+    def run(consumer):
+        try:
+            consumer.run()
+        except consumer_module.CommitterDied as exc:
+            failure["error"] = exc
+
+    thread = threading.Thread(target=run, args=(consumer,), daemon=True)
+    thread.start()
+    assert consumer.connected.wait(10)
+    publish(broker.url, messages("S-RAIN-1", start, 3))
+    thread.join(60)
+    assert not thread.is_alive()
+    assert "exit code 3" in str(failure["error"])
+    assert consumer.stats.messages == 0 and stored() == 0
+
+    monkeypatch.setattr(consumer_module, "readings_ingest", real)
+    stop = threading.Event()
+    again = Consumer(url=broker.url, client_id="zhili-test-dying", batch=10, stop=stop)
+    thread = threading.Thread(target=again.run, daemon=True)
+    thread.start()
+    assert wait_for(lambda: again.stats.messages == 3, 60)
+    stop.set()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert stored() == 15
