@@ -54,10 +54,11 @@ def reports_monthly() -> int:
 @periodic(every=timedelta(minutes=5))
 @task(queue_name="sweeps")
 def report_runs_stale_sweep() -> int:
-    """Runs whose worker died: failed, the owner told, the old report kept."""
-    from zhili.supervision.reports.pipeline import runs_stale_fail
+    """Runs whose worker died, or whose queued task was lost: failed, the owner told,
+    the old report kept."""
+    from zhili.supervision.reports.pipeline import runs_lost_fail, runs_stale_fail
 
-    return runs_stale_fail()
+    return runs_stale_fail() + runs_lost_fail()
 
 
 @periodic(every=timedelta(hours=1))

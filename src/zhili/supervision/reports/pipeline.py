@@ -47,6 +47,11 @@ ORPHAN_AGE = timedelta(hours=1)
 FAILED = gettext_noop("The report could not be made: %(error)s")
 STOPPED = gettext_noop("The worker stopped during the run (no heartbeat since %(at)s); the "
                        "previous report, if any, is kept.")
+LOST = gettext_noop("The run was queued at %(at)s but its task is no longer in the queue, so "
+                    "no worker will make it; regenerate the report to try again.")
+# A queued run is looked at only after this long: its task row commits with it, so a
+# younger run without one is impossible, and the bound keeps the sweep cheap.
+LOST_AFTER = timedelta(minutes=10)
 
 
 def _failure(msgid: str, **params) -> dict:
@@ -201,6 +206,56 @@ def runs_stale_fail(now=None) -> int:
             timespec="seconds"))
         # Conditional: of two sweeps, or a late finish, one wins.
         if ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED, finished_at=now, **failure):
+            for name, value in failure.items():
+                setattr(run, name, value)
+            _tell_failed(run.series, run, run.period_start)
+            failed += 1
+    return failed
+
+
+def _queued_run_ids() -> set[int] | None:
+    """The run ids of report tasks still waiting or running in the database queue;
+    None when the queue is not in the database (nothing can be said then)."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from zhili.supervision.tasks import report_generate_task
+
+    if not isinstance(report_generate_task.get_backend(), DatabaseBackend):
+        return None
+    live = set()
+    rows = DBTaskResult.objects.filter(
+        task_path=report_generate_task.module_path,
+        status__in=("READY", "RUNNING")).values_list("args_kwargs", flat=True)
+    for args_kwargs in rows:
+        args, kwargs = args_kwargs.get("args", []), args_kwargs.get("kwargs", {})
+        run_id = kwargs.get("run_id", args[4] if len(args) > 4 else None)
+        if run_id is not None:
+            live.add(int(run_id))
+    return live
+
+
+def runs_lost_fail(now=None) -> int:
+    """Mark queued runs whose task left the queue untaken (deleted by hand, or failed
+    before it took the run) as failed, and tell their owners; the old report is kept."""
+    now = now or timezone.now()
+    old = list(ReportRun.objects.filter(status=RunStatus.QUEUED,
+                                        started_at__lt=now - LOST_AFTER).select_related(
+                                            "series__area"))
+    if not old:
+        return 0
+    live = _queued_run_ids()
+    if live is None:
+        return 0
+    failed = 0
+    for run in old:
+        if run.pk in live:
+            continue  # waiting its turn in a busy lane
+        failure = _failure(LOST, at=timezone.localtime(run.started_at).isoformat(
+            timespec="seconds"))
+        # Conditional: a worker that takes the run meanwhile wins, and so does one sweep.
+        if ReportRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
                 status=RunStatus.FAILED, finished_at=now, **failure):
             for name, value in failure.items():
                 setattr(run, name, value)
