@@ -173,9 +173,17 @@ def client_worker(conn, port: int, cookie: str, count: int) -> None:
     os._exit(0)
 
 
-def measure(port: int, cookie: str, streams: int, events: int, processes: int) -> tuple:
-    """Latencies (ms) of `events` events at each of `streams` streams, and each event's
-    start (perf_counter) by its seq, for the server's own timing lines."""
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(port: int, cookie: str, streams: int, events: int, processes: int,
+            server_pid: int) -> tuple:
+    """Latencies (ms) of `events` events at each of `streams` streams, each event's
+    start (perf_counter) by its seq, for the server's own timing lines, and the
+    server's CPU seconds over the events (not the connects)."""
     import multiprocessing
 
     from zhili.cockpit.live import publish
@@ -197,6 +205,7 @@ def measure(port: int, cookie: str, streams: int, events: int, processes: int) -
     time.sleep(1.0)  # every stream subscribed (the view subscribes before answering)
     latencies: list[float] = []
     starts: dict[int, float] = {}
+    cpu = cpu_seconds(server_pid)
     for n in range(events):
         from django.db import connection
 
@@ -216,10 +225,11 @@ def measure(port: int, cookie: str, streams: int, events: int, processes: int) -
         for _, pipe in workers:
             latencies += [(t - started) * 1000 for t in pipe.recv()]
         time.sleep(0.2)
+    cpu = cpu_seconds(server_pid) - cpu
     for proc, pipe in workers:
         pipe.send(("stop",))
         proc.join(10)
-    return latencies, starts
+    return latencies, starts, cpu
 
 
 def server_side(lines: list[str], starts: dict[int, float]) -> dict:
@@ -258,9 +268,10 @@ def main() -> None:
         server = start_server(port, log_file)
     try:
         log("one stream …")
-        single, single_starts = measure(port, cookie, 1, args.events, 1)
+        single, single_starts, single_cpu = measure(port, cookie, 1, args.events, 1, server.pid)
         log(f"{args.streams} streams in {args.clients} client processes …")
-        many, many_starts = measure(port, cookie, args.streams, args.events, args.clients)
+        many, many_starts, many_cpu = measure(port, cookie, args.streams, args.events,
+                                              args.clients, server.pid)
     finally:
         server.terminate()
         try:
@@ -285,6 +296,9 @@ def main() -> None:
         "ratio": round(pct(many, 0.99) / single_p50, 2),
         "clients": args.clients,
         **server,
+        # The server's CPU per stream per event: what 300 streams cost over one.
+        "server_cpu_us_per_stream": round(
+            (many_cpu - single_cpu) / args.events / max(1, args.streams - 1) * 1e6, 1),
         "load": [round(x, 2) for x in os.getloadavg()],
         "target": "p99 of the streams under 5x the p50 of one stream",
         "machine": machine(),

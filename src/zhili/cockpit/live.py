@@ -39,6 +39,12 @@ QUEUE_SIZE = 256  # events a slow stream may lag behind before it is ended
 OVERFLOW = object()  # what a stream's queue gets when it fell behind
 REPLAY_LIMIT = 1000
 
+# The server's raw ASGI `send` of the request being served, set by zhili.asgi for
+# /cockpit/stream only. With it a stream, once started, is written by the hub itself
+# (one loop over the streams per event); without it (tests' request factories, other
+# servers) the stream reads its queue as before.
+RAW_SEND: contextvars.ContextVar = contextvars.ContextVar("zhili_live_raw_send", default=None)
+
 
 def heartbeat_seconds() -> float:
     return number("ZHILI_LIVE_HEARTBEAT_SECONDS")
@@ -62,10 +68,14 @@ class FanOutTiming:
         self.enabled = os.environ.get("ZHILI_LIVE_TIMING") == "1"
         self.pending: dict[int, list] = {}
 
-    def delivered(self, seq: int, streams: int) -> None:
+    def delivered(self, seq: int, streams: int, *, at: float | None = None,
+                  total: int | None = None) -> None:
+        """`streams` is how many writes to wait for (the hub's direct writes count as
+        one, done when its loop ends); `total` the streams the event went to."""
         if len(self.pending) > 1000:  # streams that left before writing: forget them
             self.pending.clear()
-        self.pending[seq] = [streams, time.perf_counter(), streams]
+        self.pending[seq] = [streams, at or time.perf_counter(),
+                             streams if total is None else total]
         if not streams:
             self.written(seq, last=True)
 
@@ -133,7 +143,8 @@ def encode(event: dict) -> bytes:
 
 
 class Subscription:
-    """One open stream's queue of `(seq, path, bytes)` items, and the viewer's area.
+    """One open stream: its queue of `(seq, path, bytes)` items (or, once attached to
+    the server's ASGI `send`, direct writes by the hub), and the viewer's area.
 
     The area check is precomputed from the viewer's scope: "everywhere", or a tuple
     of path prefixes for one C-level `str.startswith` per event. Until the stream
@@ -142,7 +153,8 @@ class Subscription:
     viewer may not see from what it queued meanwhile.
     """
 
-    __slots__ = ("everywhere", "prefixes", "queue", "overflowed", "quiet", "size")
+    __slots__ = ("everywhere", "prefixes", "queue", "overflowed", "quiet", "size", "send",
+                 "floor", "pending", "ended")
 
     def __init__(self, scope: Scope | None = None, size: int = QUEUE_SIZE):
         self.everywhere, self.prefixes = True, ()
@@ -150,6 +162,10 @@ class Subscription:
         self.queue: asyncio.Queue = asyncio.Queue(size)
         self.overflowed = False
         self.quiet = True  # nothing sent since the last heartbeat tick
+        self.send = None  # the ASGI send, once the hub writes this stream itself
+        self.floor = -1  # attached: events up to here went out with the replay
+        self.pending: list | None = None  # attached: bytes waiting for a paused transport
+        self.ended: asyncio.Future | None = None
         if scope is not None:
             self.limit_to(scope)
 
@@ -179,6 +195,82 @@ class Subscription:
             self.queue.get_nowait()
             self.queue.put_nowait(OVERFLOW)
 
+    # -- attached: the hub writes the stream through the server's ASGI send --------
+
+    def attach(self, send, floor: int) -> asyncio.Future:
+        """From now on the hub writes this stream itself: what queued meanwhile goes
+        out first, in one write. Returns a future that is done when the stream ends
+        (it fell too far behind, or it was unsubscribed)."""
+        self.ended = asyncio.get_running_loop().create_future()
+        parts = []
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if item is OVERFLOW:
+                self.close()
+                return self.ended
+            if item is HEARTBEAT:
+                parts.append(item)
+            elif item[0] > floor:
+                parts.append(item[2])
+        self.send, self.floor = send, floor
+        if parts:
+            self.write(body(b"".join(parts)))
+        return self.ended
+
+    def write(self, message: dict) -> None:
+        """Hand one body message to the server now. A send that would wait (the
+        client's transport is paused) is finished by a task of its own, and what comes
+        meanwhile waits for it, bounded: a stream that falls `size` writes behind is
+        ended, and its client reconnects and replays from the log."""
+        if self.send is None:
+            return
+        self.quiet = False
+        if self.pending is not None:
+            self.pending.append(message["body"])
+            if len(self.pending) > self.size:
+                self.close()
+            return
+        step = self.send(message)
+        try:
+            waiting = step.send(None)
+        except StopIteration:
+            return
+        except Exception:  # the connection is gone
+            self.close()
+            return
+        self.pending = []
+        asyncio.get_running_loop().create_task(self._drain(step, waiting),
+                                               context=contextvars.Context())
+
+    async def _drain(self, step, waiting) -> None:
+        try:
+            while True:  # the rest of the send that waited, as a task would run it
+                await (waiting if waiting is not None else asyncio.sleep(0))
+                try:
+                    waiting = step.send(None)
+                except StopIteration:
+                    break
+            while self.pending and self.send is not None:
+                data, self.pending = b"".join(self.pending), []
+                await self.send(body(data))
+            self.pending = None
+        except Exception:
+            self.close()
+
+    def close(self) -> None:
+        self.overflowed = True
+        self.send = None  # anything the hub still hands it goes nowhere
+        if self.ended is not None and not self.ended.done():
+            self.ended.set_result(None)
+
+
+def body(data: bytes) -> dict:
+    """The ASGI message of a stream's bytes: built once per event for every stream."""
+    return {"type": "http.response.body", "body": data, "more_body": True}
+
+
+BEAT = body(HEARTBEAT)
+
 
 class Hub:
     def __init__(self):
@@ -204,6 +296,7 @@ class Hub:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.subscriptions.discard(sub)
+        sub.close()
 
     def deliver(self, event: dict) -> int:
         """Hand one event to every stream whose viewer may see it; returns how many.
@@ -220,15 +313,25 @@ class Hub:
         self._seen_set.add(seq)
         self.last = max(self.last, seq)
         path = event.get("path") or ""
-        item = (seq, path, encode(event))
-        sent = 0
-        for sub in self.subscriptions:  # offer() never (un)subscribes: no copy needed
+        started = time.perf_counter() if timing.enabled else 0.0
+        data = encode(event)
+        item, message = (seq, path, data), body(data)
+        queued = written = 0
+        for sub in self.subscriptions:  # neither offer() nor write() (un)subscribes
             if sub.everywhere or (path and path.startswith(sub.prefixes)):
-                sub.offer(item)
-                sent += 1
+                if sub.send is not None:
+                    if seq > sub.floor:
+                        sub.write(message)  # the server's send: the socket, now
+                        written += 1
+                else:
+                    sub.offer(item)
+                    queued += 1
         if timing.enabled:
-            timing.delivered(seq, sent)
-        return sent
+            timing.delivered(seq, queued + (1 if written else 0), at=started,
+                             total=queued + written)
+            if written:
+                timing.written(seq)
+        return queued + written
 
     async def _beat(self) -> None:
         """One timer for every stream on the loop: a comment line on each stream that
@@ -241,7 +344,10 @@ class Hub:
     def tick(self) -> None:
         for sub in list(self.subscriptions):
             if sub.quiet:
-                sub.offer(HEARTBEAT)
+                if sub.send is not None:
+                    sub.write(BEAT)
+                else:
+                    sub.offer(HEARTBEAT)
             sub.quiet = True
 
     async def _run(self) -> None:

@@ -133,9 +133,10 @@ def _prepare(user, last: int | None):
 async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
     """The stream's body: the replay, then whatever the hub queues for it.
 
-    The hub has already checked the area and encoded the bytes, so a live event costs
-    this generator one queue get and one write; what queued up meanwhile (a burst of
-    events) goes out as one chunk.
+    The hub has already checked the area and encoded the bytes. Served through
+    zhili.asgi, the stream is then attached: the hub writes it through the server's
+    ASGI send. Otherwise a live event costs this generator one queue get and one
+    write; what queued up meanwhile (a burst of events) goes out as one chunk.
     """
     try:
         yield b"retry: 3000\n\n"
@@ -146,6 +147,13 @@ async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int |
                 yield live.encode(event)
             last = event["seq"]
         floor = last if last is not None else -1  # replayed already up to here
+        send = live.RAW_SEND.get()
+        if send is not None:
+            # Served through zhili.asgi: the hub writes this stream itself from here
+            # on, one loop over the streams per event (no queue, no task wake-up, no
+            # generator step per stream); this generator only waits for the end.
+            await sub.attach(send, floor)
+            return
         queue, timing = sub.queue, live.timing
         while True:
             item = await queue.get()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from zhili.cockpit import live
 from zhili.cockpit.live import HEARTBEAT, OVERFLOW, Hub, Subscription
 from zhili.cockpit.tests.conftest import run_async
 from zhili.core.scoping import Scope
@@ -110,5 +111,69 @@ def test_one_timer_beats_while_streams_are_open(settings):
         hub.unsubscribe(sub)
         await asyncio.wait_for(hub.beats, 10)  # no streams left: the timer ends
         hub.task.cancel()
+
+    run_async(run)
+
+
+class FakeSend:
+    """An ASGI send that records bodies; while `paused` a send waits, as the server's
+    does when the client's transport is paused."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+        self.paused: asyncio.Event | None = None
+
+    async def __call__(self, message):
+        if self.paused is not None:
+            await self.paused.wait()
+        self.bodies.append(message["body"])
+
+
+def test_an_attached_stream_is_written_by_the_hub_itself():
+    async def run():
+        hub = Hub()
+        street, city = Subscription(), Subscription(CITY)
+        hub.subscriptions |= {street, city}
+        hub.deliver(event(1, "50/500103/500103001/x/"))  # queued before the scope was known
+        hub.deliver(event(2, "50/500104/"))
+        street.limit_to(STREET)
+        sends = FakeSend(), FakeSend()
+        ended = street.attach(sends[0], floor=1)  # 1 went out with the replay already
+        city.attach(sends[1], floor=-1)
+        assert sends[0].bodies == [] and len(sends[1].bodies) == 1  # 1 and 2 in one write
+        hub.deliver(event(3, "50/500103/500103001/y/"))
+        hub.deliver(event(3, "50/500103/500103001/y/"))  # a duplicate: dropped
+        assert sends[0].bodies == [live.encode(event(3))] and len(sends[1].bodies) == 2
+        hub.tick()
+        hub.tick()  # idle since the last tick: a heartbeat, written directly
+        assert sends[0].bodies[-1] == HEARTBEAT
+        hub.unsubscribe(street)
+        assert ended.done()
+        hub.deliver(event(4, "50/500103/500103001/y/"))
+        assert HEARTBEAT == sends[0].bodies[-1]  # unsubscribed: nothing more
+
+    run_async(run)
+
+
+def test_a_paused_stream_waits_bounded_without_holding_up_the_others():
+    async def run():
+        hub = Hub()
+        slow, fast = Subscription(CITY, size=3), Subscription(CITY)
+        hub.subscriptions |= {slow, fast}
+        paused, quick = FakeSend(), FakeSend()
+        paused.paused = asyncio.Event()
+        ended = slow.attach(paused, floor=-1)
+        fast.attach(quick, floor=-1)
+        hub.deliver(event(1))
+        hub.deliver(event(2))
+        assert len(quick.bodies) == 2 and paused.bodies == []
+        paused.paused.set()  # the transport drains: the rest goes out in one write
+        await asyncio.sleep(0.01)
+        assert paused.bodies == [live.encode(event(1)), live.encode(event(2))]
+        assert not ended.done()
+        paused.paused.clear()
+        for seq in range(3, 9):  # more than `size` writes behind: ended
+            hub.deliver(event(seq))
+        assert ended.done() and len(quick.bodies) == 8
 
     run_async(run)
