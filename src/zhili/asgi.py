@@ -9,12 +9,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhili.settings")
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 django_application = get_asgi_application()
 
+from django.urls import reverse  # noqa: E402
+
 from zhili.cockpit.live import RAW_SEND  # noqa: E402  (needs the apps loaded)
 from zhili.core.checks import refuse_unsafe_settings  # noqa: E402
 
 refuse_unsafe_settings()
 
-STREAM_PATH = "/cockpit/stream"
+# From the URLconf, so the stream's route is named in one place.
+STREAM_PATH = reverse("cockpit:stream")
 
 
 async def application(scope, receive, send):

@@ -195,28 +195,33 @@ def _discard(names: list[str]) -> None:
             pass
 
 
+def _fail_and_tell(run: ReportRun, *, was: str, msgid: str, since, now) -> bool:
+    """Fail `run` if it is still `was` (conditional: of two sweeps, or a sweep and a
+    worker, one wins) and tell its owners; True if this call failed it."""
+    failure = _failure(msgid, at=timezone.localtime(since).isoformat(timespec="seconds"))
+    if not ReportRun.objects.filter(pk=run.pk, status=was).update(
+            status=RunStatus.FAILED, finished_at=now, **failure):
+        return False
+    for name, value in failure.items():
+        setattr(run, name, value)
+    _tell_failed(run.series, run, run.period_start)
+    return True
+
+
 def runs_stale_fail(now=None) -> int:
     """Mark runs whose worker stopped beating as failed, and tell their owners."""
     now = now or timezone.now()
-    failed = 0
-    for run in ReportRun.objects.filter(status=RunStatus.RUNNING,
-                                        heartbeat_at__lt=now - STALE_AFTER).select_related(
-                                            "series__area"):
-        failure = _failure(STOPPED, at=timezone.localtime(run.heartbeat_at).isoformat(
-            timespec="seconds"))
-        # Conditional: of two sweeps, or a late finish, one wins.
-        if ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.FAILED, finished_at=now, **failure):
-            for name, value in failure.items():
-                setattr(run, name, value)
-            _tell_failed(run.series, run, run.period_start)
-            failed += 1
-    return failed
+    stale = ReportRun.objects.filter(status=RunStatus.RUNNING,
+                                     heartbeat_at__lt=now - STALE_AFTER).select_related(
+                                         "series__area")
+    return sum(_fail_and_tell(run, was=RunStatus.RUNNING, msgid=STOPPED,
+                              since=run.heartbeat_at, now=now) for run in stale)
 
 
 def _queued_run_ids() -> set[int] | None:
     """The run ids of report tasks still waiting or running in the database queue;
     None when the queue is not in the database (nothing can be said then)."""
+    from django_tasks import TaskResultStatus
     from django_tasks_db import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
@@ -227,7 +232,7 @@ def _queued_run_ids() -> set[int] | None:
     live = set()
     rows = DBTaskResult.objects.filter(
         task_path=report_generate_task.module_path,
-        status__in=("READY", "RUNNING")).values_list("args_kwargs", flat=True)
+        status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING)).values_list("args_kwargs", flat=True)
     for args_kwargs in rows:
         args, kwargs = args_kwargs.get("args", []), args_kwargs.get("kwargs", {})
         run_id = kwargs.get("run_id", args[4] if len(args) > 4 else None)
@@ -248,20 +253,9 @@ def runs_lost_fail(now=None) -> int:
     live = _queued_run_ids()
     if live is None:
         return 0
-    failed = 0
-    for run in old:
-        if run.pk in live:
-            continue  # waiting its turn in a busy lane
-        failure = _failure(LOST, at=timezone.localtime(run.started_at).isoformat(
-            timespec="seconds"))
-        # Conditional: a worker that takes the run meanwhile wins, and so does one sweep.
-        if ReportRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-                status=RunStatus.FAILED, finished_at=now, **failure):
-            for name, value in failure.items():
-                setattr(run, name, value)
-            _tell_failed(run.series, run, run.period_start)
-            failed += 1
-    return failed
+    # A run still named by a waiting task is only waiting its turn in a busy lane.
+    return sum(_fail_and_tell(run, was=RunStatus.QUEUED, msgid=LOST, since=run.started_at,
+                              now=now) for run in old if run.pk not in live)
 
 
 def _stored_files(directory: str):
