@@ -10,6 +10,7 @@ from ninja.security import HttpBearer, django_auth
 
 from zhili.accounts.models import ApiToken, Department, RoleAssignment, User
 from zhili.core.auth import api_auth_register, optional_auth  # noqa: F401  (re-exported)
+from zhili.core.prepared import fetch as prepared_fetch
 from zhili.core.rows import instance_from_row
 
 # last_used_at is refreshed at most this often, so a busy token is not a hot row.
@@ -106,11 +107,10 @@ class BearerToken(HttpBearer):
         # JOIN): nearly every API request checks the actor's scope. Written out
         # once per process (token_sql()): compiling it as a queryset cost Django
         # more CPU than the rest of an intake's authentication (a test checks it
-        # against the ORM's rows).
-        with connection.cursor() as cursor:
-            cursor.execute(token_sql(), [token_digest(token),
-                                         connection.ops.adapt_datetimefield_value(timezone.now())])
-            rows = [_converted(row) for row in cursor.fetchall()]
+        # against the ORM's rows), and prepared once per connection (core/prepared.py).
+        rows = [_converted(row) for row in prepared_fetch(
+            "zhili_token", token_sql(),
+            [token_digest(token), connection.ops.adapt_datetimefield_value(timezone.now())])]
         if not rows:
             return None
         token_fields, user_fields = _fields(ApiToken), _fields(User)

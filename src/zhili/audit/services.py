@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from zhili.audit import pending
 from zhili.audit.chain import (
     GENESIS,
     chain_link,
@@ -38,7 +36,7 @@ from zhili.audit.chain import (
     head_signed_here,
 )
 from zhili.audit.models import AuditEntry, AuditHead, AuditSequence, AuditTreeHead
-from zhili.core import context
+from zhili.core import atcommit, context
 
 __all__ = ["GENESIS", "HEAD_ID", "Verification", "audit_head", "audit_record", "audit_sequence_pending",
            "audit_sequence_drain", "audit_verify", "entry_digest", "hashed_fields"]
@@ -126,16 +124,27 @@ def audit_record(
 
     One INSERT, no lock: the sequencer chains the entry after the commit.
     Inside a transaction the INSERT waits for it to commit and is sent with
-    the COMMIT, still inside the transaction (audit/pending.py): until then
+    the COMMIT, still inside the transaction (core/atcommit.py): until then
     the returned entry has no `pk`. Outside one it is written at once.
     """
     entry = _entry_for(actor=actor, action=action, obj=obj, object_type=object_type,
                        object_id=object_id, area_path=area_path, purpose=purpose, detail=detail)
-    if not pending.defer(connection, entry, _write):
+    if not atcommit.defer(connection, _deferred(entry)):
         # savepoint=False: a failed audit must fail the caller's whole transaction.
         with transaction.atomic(savepoint=False):
-            _write(connection, [entry], commit=False)
+            _write(connection, [entry])
     return entry
+
+
+def _deferred(entry: AuditEntry) -> atcommit.Write:
+    def written(pk):
+        entry.pk = int(pk)
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+    return atcommit.Write(sql=_pg_statement(), name=_STATEMENT,
+                          params=[getattr(entry, f.attname) for f in _COLUMNS],
+                          now=lambda conn: _write(conn, [entry]), result=written)
 
 
 _COLUMNS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
@@ -155,22 +164,19 @@ def _insert_sql(vendor: str) -> str:
     return _INSERT_SQL[vendor]
 
 
-def _write(connection, entries: list[AuditEntry], *, commit: bool) -> None:
-    """The entries' INSERTs, prepared once per connection on PostgreSQL; then COMMIT if asked.
+def _write(connection, entries: list[AuditEntry]) -> None:
+    """The entries' INSERTs, prepared once per connection on PostgreSQL.
 
     Every audited write passes here. The ORM's save() (signals, compiling the
     query) and Django's client-side parameter binding (the server parses and
     plans each statement again) cost more than the database's own work:
     bench/audit.py measured this path at about half the time of save().
-    `commit=True` comes from the commit hook (audit/pending.py) on PostgreSQL.
+    Inside a transaction the commit hook (core/atcommit.py) sends them instead.
     """
     if connection.vendor == "postgresql":
         with connection.wrap_database_errors:
             connection.ensure_connection()
-            if commit:
-                _write_and_commit(connection.connection, entries)
-            else:
-                _write_pg(connection.connection, entries)
+            _write_pg(connection.connection, entries)
     else:
         sql = _insert_sql(connection.vendor)
         with connection.wrap_database_errors, connection.cursor() as cursor:
@@ -201,73 +207,12 @@ def _write_pg(pg, entries: list[AuditEntry]) -> None:
 _STATEMENT = b"zhili_audit_append"
 
 
-def _text_params(entry: AuditEntry) -> list[bytes | None]:
-    """The entry's values in PostgreSQL's text format (the statement's casts type them)."""
-    out = []
-    for f in _COLUMNS:
-        value = getattr(entry, f.attname)
-        if value is None:
-            out.append(None)
-        elif f.attname == "detail":
-            out.append(json.dumps(value, ensure_ascii=False).encode())
-        elif f.attname == "at":
-            out.append(value.isoformat().encode())
-        else:
-            out.append(str(value).encode())
-    return out
-
-
-def _write_and_commit(pg, entries: list[AuditEntry]) -> None:
-    """The INSERTs and the COMMIT in one libpq pipeline: one round trip, no more.
-
-    psycopg's own pipeline costs more Python than the round trip it saves, so
-    this speaks libpq directly (psycopg.pq, the layer psycopg is built on):
-    a statement prepared once per connection, then per commit one write and
-    one read. An INSERT that fails aborts the rest of the pipeline, the COMMIT
-    included: the error is raised and the caller's transaction rolls back.
-    """
-    from psycopg import errors, pq
-
-    pgconn = pg.pgconn
-    encoding = pg.info.encoding
-    if getattr(pg, "_zhili_audit_prepared", None) is not pgconn:
-        sql = _insert_sql("postgresql")
-        for n in range(1, len(_COLUMNS) + 1):
-            sql = sql.replace("%s", f"${n}", 1)
-        result = pgconn.prepare(_STATEMENT, sql.encode())
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            raise errors.error_from_result(result, encoding=encoding)
-        pg._zhili_audit_prepared = pgconn
-    pgconn.enter_pipeline_mode()
-    try:
-        if pgconn.transaction_status == pq.TransactionStatus.IDLE:
-            pgconn.send_query_params(b"BEGIN", None)  # nothing sent yet in this transaction
-        for entry in entries:
-            pgconn.send_query_prepared(_STATEMENT, _text_params(entry))
-        pgconn.send_query_params(b"COMMIT", None)
-        pgconn.pipeline_sync()
-        while pgconn.flush():  # psycopg keeps libpq non-blocking: send it all
-            select.select([], [pgconn.socket], [])
-        ids, failure = [], None
-        while True:
-            result = pgconn.get_result()
-            if result is None:  # the end of one statement's results, or a lost connection
-                if pgconn.status == pq.ConnStatus.BAD:
-                    raise errors.OperationalError("the connection was lost at the audited commit")
-                continue
-            status = result.status
-            if status == pq.ExecStatus.PIPELINE_SYNC:
-                break
-            if status == pq.ExecStatus.TUPLES_OK:
-                ids.append(int(result.get_value(0, 0)))
-            elif status == pq.ExecStatus.FATAL_ERROR and failure is None:
-                failure = errors.error_from_result(result, encoding=encoding)
-    finally:
-        pgconn.exit_pipeline_mode()
-    if failure is not None:
-        raise failure
-    for entry, pk in zip(entries, ids, strict=True):
-        entry.pk = pk
+def _pg_statement() -> str:
+    """The INSERT with PostgreSQL's `$n` placeholders (for the commit pipeline)."""
+    sql = _insert_sql("postgresql")
+    for n in range(1, len(_COLUMNS) + 1):
+        sql = sql.replace("%s", f"${n}", 1)
+    return sql
 
 
 # Sequencing ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
 from zhili.core.errors import ApplicationError, Conflict, FieldError, invalid
+from zhili.core.prepared import fetch as prepared_fetch
 from zhili.core.rows import instance_from_row
 from zhili.governance.catalogue import attributes_clean
 from zhili.governance.events import event_add, events_add
@@ -91,9 +92,7 @@ def _time(value) -> dtime:
 
 def roster_shifts(grid) -> list[tuple[set[str], dtime, dtime, User]]:
     """(weekdays, start, end, user) of the grid's shifts held by active users, in order."""
-    with connection.cursor() as cursor:
-        cursor.execute(ROSTER_SQL, [grid.pk])
-        rows = cursor.fetchall()
+    rows = prepared_fetch("zhili_roster", ROSTER_SQL, [grid.pk])
     shifts = []
     for weekdays, start, end, *user in rows:
         user = instance_from_row(User, {**dict(zip(ROSTER_USER_FIELDS, user, strict=True)),
@@ -125,7 +124,8 @@ def on_duty(grid, now):
 # costs Django about four times what running it costs PostgreSQL: it is
 # written out once. Same rows as Case.objects.filter(category=…, status__in=
 # OPEN_STATUSES, duplicate_of__isnull=True, lat/lon in the box, created_at in
-# the window)[:50]; an index range on `case_open_nearby`.
+# the window)[:50]; an index range on `case_open_nearby`. Both it and the
+# roster are prepared once per connection (core/prepared.py).
 NEARBY_FIELDS = ["id", "tracking_no", "area_path", "lon", "lat"]
 NEARBY_SQL = (
     f"SELECT {', '.join(NEARBY_FIELDS)} FROM governance_case WHERE category_id = %s "
@@ -141,11 +141,9 @@ def nearby_candidates(category: Category, lon: float, lat: float, now) -> list[t
     min_lon, min_lat, max_lon, max_lat = degree_box(lon, lat, category.duplicate_radius_m)
     since = now - timedelta(hours=category.duplicate_window_hours)
     ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(NEARBY_SQL, [category.pk, *OPEN_STATUSES, min_lat, max_lat, min_lon,
-                                    max_lon, ops.adapt_datetimefield_value(since),
-                                    ops.adapt_datetimefield_value(now)])
-        return cursor.fetchall()
+    return prepared_fetch("zhili_nearby", NEARBY_SQL, [
+        category.pk, *OPEN_STATUSES, min_lat, max_lat, min_lon, max_lon,
+        ops.adapt_datetimefield_value(since), ops.adapt_datetimefield_value(now)])
 
 
 def probable_original(category: Category, lon: float, lat: float, now) -> Case | None:
