@@ -190,7 +190,7 @@ def rules_list(request, q: Query[RuleQuery]):
     return page
 
 
-@router.post("/rules", response={201: ListProblemRuleOut, **WRITE_ERRORS},
+@router.post("/rules", response={201: ListProblemRuleOut, **ERRORS},
              summary="Set a KPI rule that raises problems (manage_problem_rules over its "
                      "area; over the whole city for a city-wide rule)")
 def rule_create(request, payload: ListProblemRuleIn):
@@ -204,7 +204,7 @@ def rule_detail(request, code: str):
     return rule_out(request.user, selectors.problem_rule_get_for(actor=request.user, code=code))
 
 
-@router.patch("/rules/{code}", response={200: ListProblemRuleOut, **WRITE_ERRORS},
+@router.patch("/rules/{code}", response={200: ListProblemRuleOut, **ERRORS},
               summary="Change a KPI rule (only the fields sent; its code cannot change; "
                       "`active: false` deactivates it)")
 def rule_update(request, code: str, payload: ListProblemRulePatch):
@@ -215,7 +215,7 @@ def rule_update(request, code: str, payload: ListProblemRulePatch):
                                                                  code=rule.code))
 
 
-@router.post("/rules/{code}/deactivate", response={200: ListProblemRuleOut, **WRITE_ERRORS},
+@router.post("/rules/{code}/deactivate", response={200: ListProblemRuleOut, **ERRORS},
              summary="Stop a KPI rule raising problems (those it raised stay on their lists)")
 def rule_deactivate(request, code: str):
     rule = selectors.problem_rule_get_for(actor=request.user, code=code)

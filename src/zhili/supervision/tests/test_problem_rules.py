@@ -338,5 +338,5 @@ def test_rules_api_is_in_the_openapi_document(api, as_user, city_admin):
                           f"/api/v1{RULES}/{{code}}/deactivate"}
     for method in ("post",):
         assert {"201", "403", "404", "422"} <= set(paths[f"/api/v1{RULES}"][method]["responses"])
-    assert {"200", "403", "404", "409", "422"} <= set(
+    assert {"200", "403", "404", "422"} <= set(
         paths[f"/api/v1{RULES}/{{code}}"]["patch"]["responses"])
