@@ -10,6 +10,7 @@ from zhili.accounts.selectors import department_posts
 VIEW = "supervision.view_supervision"
 MANAGE_PROBLEMS = "supervision.manage_problems"
 MANAGE_REPORTS = "supervision.manage_reports"
+MANAGE_PROBLEM_RULES = "supervision.manage_problem_rules"
 
 
 def has(actor, permission: str, path: str) -> bool:

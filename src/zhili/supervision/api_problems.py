@@ -7,6 +7,11 @@ timeline event and audit row). A step the status does not allow is a 409
 may see but not act on a 403, one outside their area the same 404 as a missing
 one. Writes that carry evidence take JSON or `multipart/form-data` with up to 6
 `evidence` files (images are re-encoded without metadata, or PDFs).
+
+Under /problems/rules: the KPI rules that raise problems (`problem_rule_create`,
+`problem_rule_update`, `problem_rule_deactivate`), each audited; an unknown KPI
+or any other wrong field is a 422 naming it, an area outside the caller's the
+same 404 as a missing one.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from zhili.core.schemas import ERRORS, WRITE_ERRORS
 from zhili.supervision.access import VIEW
 from zhili.supervision.events import event_label
 from zhili.supervision.kinds import kind_label
+from zhili.supervision.kpis import kpis
 from zhili.supervision.models import ProblemStatus
 from zhili.supervision.problems import selectors
 from zhili.supervision.problems import services as svc
@@ -35,6 +41,10 @@ from zhili.supervision.schemas import (
     ListProblemDetailOut,
     ListProblemPage,
     ListProblemRaiseIn,
+    ListProblemRuleIn,
+    ListProblemRuleOut,
+    ListProblemRulePage,
+    ListProblemRulePatch,
     ListProblemStepIn,
 )
 
@@ -146,6 +156,71 @@ def evidence_file(request, evidence_id: int):
                             as_attachment=row.content_type == "application/pdf")
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# -- the KPI rules that raise problems (before /{number}: "rules" is no problem number) --
+
+
+def rule_out(actor, rule) -> dict:
+    kpi = kpis().get(rule.kpi)
+    return {"code": rule.code, "name": rule.name, "name_en": rule.name_en,
+            "list_type": rule.list_type, "list_name": kind_label(rule.list_type),
+            "kpi": rule.kpi, "kpi_name": str(kpi.name) if kpi else rule.kpi,
+            "comparison": rule.comparison, "threshold": rule.threshold, "period": rule.period,
+            "periods": rule.periods, "area": rule.area.code if rule.area_id else None,
+            "area_name": rule.area.name if rule.area_id else None,
+            "area_path": rule.area_path, "area_level": rule.area_level,
+            "deadline_days": rule.deadline_days, "active": rule.active,
+            "may_edit": svc.problem_rule_may_edit(actor, rule)}
+
+
+class RuleQuery(PageParams):
+    active: bool | None = Field(None, description="only active (true) or inactive (false)")
+
+
+@router.get("/rules", response={200: ListProblemRulePage, **ERRORS},
+            summary="The KPI rules that raise problems in my area (the city's, my area's, "
+                    "and those of the areas above it)")
+def rules_list(request, q: Query[RuleQuery]):
+    actor = request.user
+    if actor.scope(VIEW).empty:
+        raise PermissionDenied()
+    page = paginate(selectors.problem_rule_list(actor=actor, active=q.active), q)
+    page["items"] = [rule_out(actor, r) for r in page["items"]]
+    return page
+
+
+@router.post("/rules", response={201: ListProblemRuleOut, **ERRORS},
+             summary="Set a KPI rule that raises problems (manage_problem_rules over its "
+                     "area; over the whole city for a city-wide rule)")
+def rule_create(request, payload: ListProblemRuleIn):
+    rule = svc.problem_rule_create(actor=request.user, **payload.dict())
+    return Status(201, rule_out(request.user, rule))
+
+
+@router.get("/rules/{code}", response={200: ListProblemRuleOut, **ERRORS},
+            summary="A KPI rule that raises problems")
+def rule_detail(request, code: str):
+    return rule_out(request.user, selectors.problem_rule_get_for(actor=request.user, code=code))
+
+
+@router.patch("/rules/{code}", response={200: ListProblemRuleOut, **ERRORS},
+              summary="Change a KPI rule (only the fields sent; its code cannot change; "
+                      "`active: false` deactivates it)")
+def rule_update(request, code: str, payload: ListProblemRulePatch):
+    rule = selectors.problem_rule_get_for(actor=request.user, code=code)
+    rule = svc.problem_rule_update(actor=request.user, rule=rule,
+                                   **payload.dict(exclude_unset=True))
+    return rule_out(request.user, selectors.problem_rule_get_for(actor=request.user,
+                                                                 code=rule.code))
+
+
+@router.post("/rules/{code}/deactivate", response={200: ListProblemRuleOut, **ERRORS},
+             summary="Stop a KPI rule raising problems (those it raised stay on their lists)")
+def rule_deactivate(request, code: str):
+    rule = selectors.problem_rule_get_for(actor=request.user, code=code)
+    svc.problem_rule_deactivate(actor=request.user, rule=rule)
+    return rule_out(request.user, selectors.problem_rule_get_for(actor=request.user, code=code))
 
 
 @router.get("/{number}", response={200: ListProblemDetailOut, **ERRORS},

@@ -11,12 +11,14 @@ class SupervisionConfig(ZhiliAppConfig):
 
     # view_supervision: KPIs, dashboard, rankings, reports and problem lists of the area;
     # manage_problems: open, move and verify problem items; manage_reports: schedule,
-    # regenerate reports; manage_assessments: edit scoring rules.
+    # regenerate reports; manage_assessments: edit scoring rules; manage_problem_rules:
+    # set the KPI rules that raise problems in the area.
     permissions = {
         "supervision.view_supervision": _("See the area's KPIs, rankings, reports and problems"),
         "supervision.manage_problems": _("Open, rectify and verify problem list items"),
         "supervision.manage_reports": _("Schedule and regenerate reports"),
         "supervision.manage_assessments": _("Edit the scoring rules of assessments"),
+        "supervision.manage_problem_rules": _("Set the KPI rules that raise problems"),
     }
     # Operators and officials read; operators work the problem lists; reports are run
     # from street level up; the scoring rules are the city's. Department officers read
@@ -28,6 +30,9 @@ class SupervisionConfig(ZhiliAppConfig):
         grant(OPERATOR_ROLES | {Role.CITY_ADMIN}, {"supervision.manage_problems"}),
         grant({Role.STREET_OPERATOR, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
                Role.CITY_ADMIN}, {"supervision.manage_reports"}),
+        # A rule raises problems across an area unattended: set from street level up.
+        grant({Role.STREET_OPERATOR, Role.DISTRICT_OPERATOR, Role.CITY_OPERATOR,
+               Role.CITY_ADMIN}, {"supervision.manage_problem_rules"}),
         grant({Role.CITY_OPERATOR, Role.CITY_ADMIN}, {"supervision.manage_assessments"}),
     )
     nav_items = (

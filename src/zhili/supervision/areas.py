@@ -12,8 +12,10 @@ from zhili.core.scoping import Scope
 from zhili.geo.models import AreaNode
 
 
-def areas_at_level(level: str):
-    return AreaNode.objects.filter(level=level).defer("geometry").order_by("path")
+def areas_at_level(level: str, *, under: str = ""):
+    """The areas of `level`, only those in the subtree of the path `under` when given."""
+    rows = AreaNode.objects.filter(level=level).defer("geometry").order_by("path")
+    return rows.filter(path__startswith=under) if under else rows
 
 
 class AreaReader:

@@ -7,6 +7,7 @@ an operator makes one for a past period from the archive page."""
 from __future__ import annotations
 
 from zhili.supervision.models import ProblemRule, ScoringRule
+from zhili.supervision.problems.services import problem_rule_create
 from zhili.supervision.services import rollups_rebuild, scoring_rule_save
 
 WEIGHTS = [
@@ -43,9 +44,10 @@ def seed(*, seed: int = 1, log=print) -> None:
         ", ".join(f"{source} {n}" for source, n in sorted(cells.items())))
     made = 0
     for code, name, name_en, kind, kpi, cmp, threshold, period, periods, level in RULES:
-        _rule, created = ProblemRule.objects.get_or_create(code=code, defaults=dict(
-            name=name, name_en=name_en, list_type=kind, kpi=kpi, comparison=cmp,
-            threshold=threshold, period=period, periods=periods, area_level=level))
-        made += created
+        if not ProblemRule.objects.filter(code=code).exists():
+            problem_rule_create(actor=None, code=code, name=name, name_en=name_en,
+                                list_type=kind, kpi=kpi, comparison=cmp, threshold=threshold,
+                                period=period, periods=periods, area_level=level)
+            made += 1
     if made:
         log(f"  {made} problem rules on KPIs")

@@ -6,7 +6,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from zhili.core.schemas import Day, Integer
+from zhili.core.schemas import Day, Integer, Number
 
 
 class KpiOut(Schema):
@@ -226,3 +226,74 @@ class ListProblemStepIn(Schema):
                                 description="the version last read; a stale one is a 409")
     note: str = Field("", max_length=4000,
                       description="required to return, and to record a step")
+
+
+class ListProblemRuleOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    list_type: str
+    list_name: str
+    kpi: str
+    kpi_name: str = Field(description="the KPI's name; its code when the KPI is not installed")
+    comparison: str = Field(description="below or above")
+    threshold: float
+    period: str = Field(description="week or month")
+    periods: int = Field(description="consecutive complete periods in breach")
+    area: str | None = Field(description="the area's code; null for the whole city")
+    area_name: str | None
+    area_path: str = Field(description="empty for the whole city")
+    area_level: str = Field(description="the level evaluated: district, street, community, grid")
+    deadline_days: int
+    active: bool
+    may_edit: bool = Field(description="whether the caller may change the rule")
+
+
+class ListProblemRulePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ListProblemRuleOut]
+
+
+_RULE_DOC = {
+    "kpi": "a KPI code from GET /supervision/kpis (a single number, not a distribution)",
+    "threshold": "a finite number; for a KPI whose unit is a share, 0 to 1",
+    "area": "an area code: the rule covers its subtree; null or empty: the whole city",
+}
+
+
+class ListProblemRuleIn(Schema):
+    code: str = Field(max_length=60, description="letters, digits, - and _; cannot change")
+    name: str = Field(max_length=128)
+    name_en: str = Field("", max_length=200)
+    list_type: str = Field(max_length=40, description="one of the eight lists")
+    kpi: str = Field(max_length=64, description=_RULE_DOC["kpi"])
+    comparison: str = Field("below", max_length=8, description="below or above")
+    threshold: Number = Field(description=_RULE_DOC["threshold"])
+    period: str = Field("week", max_length=8, description="week or month")
+    periods: Integer = Field(2, description="consecutive complete periods in breach, 1 to 12")
+    area: str | None = Field(None, max_length=20, description=_RULE_DOC["area"])
+    area_level: str = Field("street", max_length=10,
+                            description="district, street, community or grid (at or below "
+                                        "the area's level)")
+    deadline_days: Integer = Field(14, description="days the owner has to put it right, "
+                                                   "1 to 365")
+    active: bool = True
+
+
+class ListProblemRulePatch(Schema):
+    """Only the fields sent change; `area: null` makes the rule the whole city's."""
+
+    name: str | None = Field(None, max_length=128)
+    name_en: str | None = Field(None, max_length=200)
+    list_type: str | None = Field(None, max_length=40)
+    kpi: str | None = Field(None, max_length=64, description=_RULE_DOC["kpi"])
+    comparison: str | None = Field(None, max_length=8)
+    threshold: Number | None = Field(None, description=_RULE_DOC["threshold"])
+    period: str | None = Field(None, max_length=8)
+    periods: Integer | None = None
+    area: str | None = Field(None, max_length=20, description=_RULE_DOC["area"])
+    area_level: str | None = Field(None, max_length=10)
+    deadline_days: Integer | None = None
+    active: bool | None = None

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.scoping import AreaScopedModel
+from zhili.geo.models import LEVEL_ORDER, Level
 from zhili.supervision.kinds import KIND_CHOICES
+
+# The levels a rule may be evaluated at: every level below the city.
+RULE_LEVEL_CHOICES = [(level.value, level.label) for level in LEVEL_ORDER
+                      if level != Level.CITY]
 
 
 class ProblemStatus(models.TextChoices):
@@ -29,11 +34,19 @@ OPEN_PROBLEM_STATUSES = (ProblemStatus.OPEN, ProblemStatus.RECTIFYING, ProblemSt
 
 
 class ProblemRule(models.Model):
-    """"A street's on-time rate below 90% for two weeks": raises a problem per breach."""
+    """"A street's on-time rate below 90% for two weeks": raises a problem per breach.
+
+    Written only through `problem_rule_create` / `_update` / `_deactivate`
+    (problems/services.py). `area` blank: the whole city; else the rule is
+    evaluated only for the areas of `area_level` inside that area's subtree."""
 
     class Comparison(models.TextChoices):
         BELOW = "below", _("below")
         ABOVE = "above", _("above")
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("week")
+        MONTH = "month", _("month")
 
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=128)
@@ -43,9 +56,13 @@ class ProblemRule(models.Model):
     comparison = models.CharField(max_length=8, choices=Comparison.choices,
                                   default=Comparison.BELOW)
     threshold = models.FloatField()
-    period = models.CharField(max_length=8, default="week")  # "week" | "month"
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.WEEK)
     periods = models.PositiveSmallIntegerField(default=2)  # consecutive periods in breach
-    area_level = models.CharField(max_length=10, default="street")
+    area_level = models.CharField(max_length=10, choices=RULE_LEVEL_CHOICES, default="street")
+    area = models.ForeignKey("geo.AreaNode", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text=_("Blank: the whole city."))
+    area_path = models.CharField(max_length=96, blank=True, default="", db_index=True,
+                                 editable=False)  # "" for the whole city
     deadline_days = models.PositiveSmallIntegerField(default=14)
     active = models.BooleanField(default=True)
 

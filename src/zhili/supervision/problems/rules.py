@@ -1,10 +1,12 @@
 """KPI rules that raise problems: evaluated by a periodic job (tasks.py).
 
 A rule breaches for an area when its KPI was beyond the threshold in each of
-the last `periods` complete periods. The breach is keyed by (rule, area, the
-latest period): evaluating again, or in two workers at once, raises nothing
-more, and while the area's problem from this rule is still open no new one is
-raised for the same continuing breach.
+the last `periods` complete periods. A rule with an area is evaluated only for
+the areas of its level inside that area's subtree; without one, across the
+whole city. The breach is keyed by (rule, area, the latest period):
+evaluating again, or in two workers at once, raises nothing more, and while
+the area's problem from this rule is still open no new one is raised for the
+same continuing breach.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def rule_evaluate(rule: ProblemRule, *, areas, today=None, now=None) -> list[Pro
                      .values_list("area_id", flat=True))
     raised = []
     for area in areas:
-        if area.pk in open_areas:
-            continue
+        if area.pk in open_areas or not area.path.startswith(rule.area_path):
+            continue  # "" (the whole city) starts every path
         values = kpi_source.kpi_figures(rule.kpi, area, rule.period, list(reversed(starts)))
         if breached(rule, values):
             problem = problem_raise_for_breach(rule=rule, area=area, period_start=latest,
@@ -61,6 +63,6 @@ def rules_evaluate(*, today=None, now=None) -> int:
         if problem:  # one bad rule must not stop the others
             logger.error("problem rule %s skipped: %s", rule.code, problem)
             continue
-        raised += len(rule_evaluate(rule, areas=areas_at_level(rule.area_level), today=today,
-                                    now=now))
+        areas = areas_at_level(rule.area_level, under=rule.area_path)
+        raised += len(rule_evaluate(rule, areas=areas, today=today, now=now))
     return raised

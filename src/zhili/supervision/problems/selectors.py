@@ -1,4 +1,5 @@
-"""Problem-list reads, scoped: the supervisors of the area, and each problem's owners."""
+"""Problem-list reads, scoped: the supervisors of the area, and each problem's owners;
+the KPI rules that raise problems, as they apply to the reader's area."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from zhili.accounts.selectors import department_posts
 from zhili.core.errors import NotFound, invalid
-from zhili.geo.selectors import node_by_code
+from zhili.geo.selectors import ancestor_paths, node_by_code
 from zhili.supervision.access import VIEW, may_view
 from zhili.supervision.kinds import KINDS
-from zhili.supervision.models import Problem, ProblemStatus
+from zhili.supervision.models import Problem, ProblemRule, ProblemStatus
 from zhili.supervision.models.problems import OPEN_PROBLEM_STATUSES
 
 
@@ -123,3 +124,36 @@ def evidence_get_for(*, actor, evidence_id: int):
     if row is None or not may_view(actor, row.problem):
         raise NotFound()
     return row
+
+
+# -- the KPI rules that raise problems ------------------------------------------------
+
+
+def visible_rules(actor) -> QuerySet:
+    """Rules that apply to some of the actor's area: the whole city's, those on an area
+    inside it, and those on an area above it (a district's rule covers its streets)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ProblemRule.objects.none()
+    scope = actor.scope(VIEW)
+    rows = ProblemRule.objects.select_related("area")
+    if scope.everywhere:
+        return rows
+    if scope.empty:
+        return rows.none()
+    above = sorted({a for p in scope.paths for a in ancestor_paths(p)[:-1]})
+    return rows.filter(Q(area_path="") | scope.q("area_path") | Q(area_path__in=above))
+
+
+def problem_rule_list(*, actor, active: bool | None = None) -> QuerySet:
+    rows = visible_rules(actor)
+    if active is not None:
+        rows = rows.filter(active=active)
+    return rows.order_by("code")
+
+
+def problem_rule_get_for(*, actor, code: str):
+    """The rule, or the same 404 whether it is missing or applies nowhere in the actor's area."""
+    rule = visible_rules(actor).filter(code=str(code or "")[:60]).first()
+    if rule is None:
+        raise NotFound(_("No problem rule %(code)s.") % {"code": code})
+    return rule

@@ -9,8 +9,10 @@ checked (409 `invalid-transition`), the actor checked (owner or supervisor;
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,10 +21,13 @@ from django.utils.translation import gettext as _
 
 from zhili.accounts.models import Department
 from zhili.audit.services import audit_record
-from zhili.core.errors import Conflict, NotFound, PermissionDenied, invalid
+from zhili.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid
+from zhili.core.scoping import scope_of
+from zhili.geo.models import LEVEL_DEPTH, Level
 from zhili.geo.selectors import node_by_code
 from zhili.notifications.services import notify
 from zhili.supervision.access import (
+    MANAGE_PROBLEM_RULES,
     MANAGE_PROBLEMS,
     VIEW,
     has,
@@ -34,9 +39,12 @@ from zhili.supervision.access import (
 from zhili.supervision.errors import InvalidTransition
 from zhili.supervision.events import event_add
 from zhili.supervision.kinds import KINDS
+from zhili.supervision.kpis import kpi_problem, kpis
 from zhili.supervision.models import Problem, ProblemRule
 from zhili.supervision.models import ProblemStatus as S
+from zhili.supervision.models.problems import RULE_LEVEL_CHOICES
 from zhili.supervision.problems.evidence import evidence_prepare, evidence_store, files_discard
+from zhili.supervision.problems.selectors import visible_rules
 
 TITLE, TEXT = 200, 4000
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -276,3 +284,209 @@ def problem_raise_for_breach(*, rule: ProblemRule, area, period_start: date, val
     except IntegrityError:
         return None  # another worker raised it first
     return problem
+
+
+# -- the KPI rules that raise problems ------------------------------------------------
+
+RULE_FIELDS = ("name", "name_en", "list_type", "kpi", "comparison", "threshold", "period",
+               "periods", "area", "area_level", "deadline_days", "active")
+RULE_DEFAULTS = {"name_en": "", "comparison": "below", "period": "week", "periods": 2,
+                 "area": None, "area_level": "street", "deadline_days": 14, "active": True}
+#: Units whose figures lie in a fixed range, so a threshold outside it could never matter.
+UNIT_RANGES = {"share": (0.0, 1.0), "percent": (0.0, 100.0)}
+MAX_PERIODS, MAX_DEADLINE_DAYS = 12, 365
+
+
+def _integer(value, field: str, low: int, high: int, errors: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors[field] = _("a whole number from %(low)d to %(high)d") % {"low": low, "high": high}
+        return None
+    return value
+
+
+def _threshold(value, kpi, errors: dict) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        errors["threshold"] = _("a number")
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        number = math.inf
+    if not math.isfinite(number):
+        errors["threshold"] = _("a finite number")
+        return None
+    bounds = UNIT_RANGES.get(kpi.unit) if kpi is not None else None
+    if bounds and not bounds[0] <= number <= bounds[1]:
+        errors["threshold"] = _("%(kpi)s is a %(unit)s: a threshold from %(low)g to %(high)g") \
+            % {"kpi": kpi.code, "unit": kpi.unit, "low": bounds[0], "high": bounds[1]}
+        return None
+    return number
+
+
+def _may_manage_rules(actor, path: str) -> bool:
+    """A rule on an area: the permission over it; a whole-city rule: over the whole city."""
+    if actor is None:
+        return True  # the system (a data migration, the demo)
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if not path:
+        return actor.covers_whole_city(MANAGE_PROBLEM_RULES)
+    return has(actor, MANAGE_PROBLEM_RULES, path)
+
+
+def _refuse_area(actor, path: str) -> None:
+    """Outside the actor's area: the same 404 as a missing one; seen but not theirs: 403."""
+    if path and not has(actor, VIEW, path):
+        raise NotFound()
+    if not path:
+        raise PermissionDenied(_("Only holders of the permission over the whole city may "
+                                 "set a rule for the whole city."))
+    raise PermissionDenied(_("You may not set problem rules for this area."))
+
+
+def problem_rule_check(*, actor, rule: ProblemRule | None = None, **values) -> dict:
+    """The rule's fields checked (with `rule`: its current values where not given): a 422
+    naming every wrong field, then the area against the actor's scope. Writes nothing;
+    the admin form calls it to show the same errors as the API."""
+    if actor is not None and scope_of(actor, MANAGE_PROBLEM_RULES).empty:
+        raise PermissionDenied(_("Your roles do not allow setting problem rules."))
+    unknown = set(values) - set(RULE_FIELDS) - ({"code"} if rule is None else set())
+    errors: dict[str, str] = {}
+    for name in sorted(unknown):
+        errors[name] = _("cannot be changed") if name == "code" else _("not a rule field")
+    if rule is None:
+        merged = {**RULE_DEFAULTS, **values}
+        code = merged.get("code")
+        if not isinstance(code, str) or not code or len(code) > 60 or \
+                not code.isascii() or not all(ch.isalnum() or ch in "-_" for ch in code):
+            errors["code"] = _("letters, digits, - and _ only, at most 60")
+        elif ProblemRule.objects.filter(code=code).exists():
+            errors["code"] = _("a rule with this code exists already")
+    else:
+        merged = {name: getattr(rule, name) for name in RULE_FIELDS if name != "area"}
+        merged["area"] = rule.area.code if rule.area_id else None
+        merged.update(values)
+        code = rule.code
+    clean: dict = {"code": code}
+    for name, limit, required in (("name", 128, True), ("name_en", 200, False)):
+        value = merged.get(name)
+        value = "" if value is None and not required else value
+        if not isinstance(value, str) or "\x00" in value or len(value.strip()) > limit or \
+                (required and not value.strip()):
+            errors[name] = (_("required, at most %(n)d characters") if required
+                            else _("at most %(n)d characters")) % {"n": limit}
+        else:
+            clean[name] = value.strip()
+    if merged.get("list_type") not in KINDS:
+        errors["list_type"] = _("one of: %(v)s") % {"v": ", ".join(KINDS)}
+    else:
+        clean["list_type"] = merged["list_type"]
+    kpi_code, kpi = merged.get("kpi"), None
+    why = kpi_problem(kpi_code, scalar=True) if isinstance(kpi_code, str) and kpi_code \
+        else _("a KPI code")
+    if why:
+        errors["kpi"] = why
+    else:
+        kpi, clean["kpi"] = kpis()[kpi_code], kpi_code
+    if merged.get("comparison") not in ProblemRule.Comparison.values:
+        errors["comparison"] = _("below or above")
+    else:
+        clean["comparison"] = merged["comparison"]
+    # The range depends on the KPI: with an unknown KPI only finiteness is checked.
+    clean["threshold"] = _threshold(merged.get("threshold"), kpi, errors)
+    if merged.get("period") not in ProblemRule.Period.values:
+        errors["period"] = _("week or month")
+    else:
+        clean["period"] = merged["period"]
+    clean["periods"] = _integer(merged.get("periods"), "periods", 1, MAX_PERIODS, errors)
+    clean["deadline_days"] = _integer(merged.get("deadline_days"), "deadline_days", 1,
+                                      MAX_DEADLINE_DAYS, errors)
+    levels = [value for value, _label in RULE_LEVEL_CHOICES]
+    level = merged.get("area_level")
+    if level not in levels:
+        errors["area_level"] = _("one of: %(v)s") % {"v": ", ".join(levels)}
+    active = merged.get("active")
+    if not isinstance(active, bool):
+        errors["active"] = _("true or false")
+    clean["active"] = active
+    area, node = merged.get("area"), None
+    if area not in (None, ""):
+        node = node_by_code(area) if isinstance(area, str) else None
+        if node is None:
+            errors["area"] = _("unknown area code")
+        elif level in levels and LEVEL_DEPTH[level] < node.depth:
+            errors["area_level"] = _("at or below the area's level (%(level)s)") \
+                % {"level": node.level}
+    if node is not None and node.level == Level.CITY:
+        node = None  # the city itself is the whole city
+    if "area_level" not in errors:
+        clean["area_level"] = level
+    if errors:
+        raise ValidationFailed(errors)
+    clean["area"], clean["area_path"] = node, node.path if node else ""
+    if not _may_manage_rules(actor, clean["area_path"]):
+        _refuse_area(actor, clean["area_path"])
+    return clean
+
+
+def _rule_detail(rule: ProblemRule) -> dict:
+    return {"name": rule.name, "list_type": rule.list_type, "kpi": rule.kpi,
+            "comparison": rule.comparison, "threshold": rule.threshold, "period": rule.period,
+            "periods": rule.periods, "area_path": rule.area_path,
+            "area_level": rule.area_level, "deadline_days": rule.deadline_days,
+            "active": rule.active}
+
+
+def problem_rule_create(*, actor, code: str, name: str, list_type: str, kpi: str,
+                        threshold, **values) -> ProblemRule:
+    """A new rule (the other fields default as in RULE_DEFAULTS); refused with a 422 naming
+    each wrong field, a 403/404 for an area not the actor's; nothing written then."""
+    clean = problem_rule_check(actor=actor, code=code, name=name, list_type=list_type, kpi=kpi,
+                               threshold=threshold, **values)
+    try:
+        with transaction.atomic():
+            rule = ProblemRule.objects.create(**clean)
+            audit_record(actor=actor, action="problem_rule.create", obj=rule,
+                         area_path=rule.area_path, detail=_rule_detail(rule))
+    except IntegrityError:
+        raise invalid("code", _("a rule with this code exists already")) from None
+    return rule
+
+
+def problem_rule_update(*, actor, rule: ProblemRule, **changes) -> ProblemRule:
+    """Change some of a rule's fields (not its code: problems it raised are keyed by it).
+
+    The actor must manage the rule's area as it is and as it will be."""
+    with transaction.atomic():
+        fresh = (ProblemRule.objects.select_for_update(of=("self",)).select_related("area")
+                 .filter(pk=rule.pk).first())
+        if fresh is None:
+            raise NotFound()
+        if actor is not None and scope_of(actor, MANAGE_PROBLEM_RULES).empty:
+            raise PermissionDenied(_("Your roles do not allow setting problem rules."))
+        if not _may_manage_rules(actor, fresh.area_path):
+            if not visible_rules(actor).filter(pk=fresh.pk).exists():
+                raise NotFound()  # as if there were no such rule
+            raise PermissionDenied(_("You may not change this rule: it covers more than "
+                                     "your area."))
+        clean = problem_rule_check(actor=actor, rule=fresh, **changes)
+        before = _rule_detail(fresh)
+        for name, value in clean.items():
+            setattr(fresh, name, value)
+        fresh.save()
+        after = _rule_detail(fresh)
+        changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        action = "problem_rule.deactivate" if changed == {"active": [True, False]} \
+            else "problem_rule.update"
+        audit_record(actor=actor, action=action, obj=fresh, area_path=fresh.area_path,
+                     detail={"changed": changed})
+    return fresh
+
+
+def problem_rule_deactivate(*, actor, rule: ProblemRule) -> ProblemRule:
+    """Stop the rule raising problems; those it raised stay on their lists."""
+    return problem_rule_update(actor=actor, rule=rule, active=False)
+
+
+def problem_rule_may_edit(actor, rule: ProblemRule) -> bool:
+    return actor is not None and _may_manage_rules(actor, rule.area_path)

@@ -153,6 +153,6 @@ def test_the_sweep_skips_a_rule_on_an_unknown_kpi(street, monkeypatch):
                                kpi="governance.on_time_resolve", threshold=0.9,
                                area_level="street")
     monkeypatch.setattr(kpi_source, "kpi_figures", lambda code, area, cadence, starts: [0.5] * 2)
-    monkeypatch.setattr("zhili.supervision.areas.areas_at_level", lambda level: [street])
+    monkeypatch.setattr("zhili.supervision.areas.areas_at_level", lambda level, under="": [street])
     assert rules.rules_evaluate() == 1
     assert Problem.objects.get().rule.code == "good"
