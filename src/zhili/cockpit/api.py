@@ -49,7 +49,7 @@ def _team_out(d: teams.TeamDispatch) -> dict:
                          "rescue_class": r.rescue_class, "lon": r.lon, "lat": r.lat},
             "mode": a.mode, "eta_seconds": None if a.eta_seconds is None else round(a.eta_seconds, 1),
             "arrival_at": d.arrival_at, "candidates": d.candidates,
-            "notified": getattr(a, "notified", 0)}
+            "notified": getattr(a, "notified", 0), "notified_to": getattr(a, "notified_to", "")}
 
 
 TEAM_ERRORS = {200: DispatchTeamOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut,

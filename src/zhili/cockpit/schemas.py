@@ -62,5 +62,8 @@ class DispatchTeamOut(Schema):
     eta_seconds: float | None = Field(description="travel time on the road network")
     arrival_at: datetime | None = Field(description="assigned_at + eta_seconds")
     candidates: int = Field(description="available teams of your area that were timed")
-    notified: int = Field(0, description="deliveries of the team's message queued to its member "
-                                         "accounts (in-app and SMS); 0: the team has no account")
+    notified: int = Field(0, description="deliveries of the team's message queued: to its member "
+                                         "accounts (in-app and SMS), or else one SMS to its "
+                                         "contact phone; 0: no account and no phone")
+    notified_to: str = Field("", description='"members", "contact" (its contact phone, by SMS '
+                                             'with an acknowledgement link) or "" (nobody)')

@@ -126,7 +126,8 @@ def _assign_nearest(*, actor, incident, ranked: list, opened: bool, source: str,
                      area_path=incident.area_path,
                      detail={"resource": code, "mode": mode, "eta_s": round(seconds, 1),
                              "candidates": len(ranked), "from": source, "opened": opened,
-                             "notified": getattr(assignment, "notified", 0)})
+                             "notified": getattr(assignment, "notified", 0),
+                             "notified_to": getattr(assignment, "notified_to", "")})
         return TeamDispatch(incident=incident, opened=opened, assignment=assignment,
                             candidates=len(ranked))
     raise NoFreeTeam(_("The nearest free rescue teams were all taken meanwhile: try again."))

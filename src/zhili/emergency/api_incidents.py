@@ -56,7 +56,9 @@ class IncidentAssignmentOut(Schema):
     assigned_at: datetime
     released_at: datetime | None
     notice: dict | None = Field(None, description="the team's message: deliveries, sent, failed, "
-                                                  "acknowledged; None: no member account was told")
+                                                  "acknowledged, and contact (of them, the SMS "
+                                                  "to the team's contact phone); None: nobody "
+                                                  "was told")
 
 
 class IncidentTaskOut(Schema):

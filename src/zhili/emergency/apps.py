@@ -39,8 +39,12 @@ class EmergencyConfig(ZhiliAppConfig):
     urls = (UrlMount("emergency/", "zhili.emergency.urls"),)
     api_router = ("/emergency", "zhili.emergency.api.router")
     demo_steps = (DemoStep("emergency", "zhili.emergency.demo.seed", after=("warning",)),
+                  # Some teams get a leader account, the others keep their contact phone.
+                  DemoStep("emergency-teams", "zhili.emergency.demo.teams_seed",
+                           after=("emergency", "accounts"),
+                           logins="zhili.emergency.demo.team_logins"),
                   DemoStep("emergency-incidents", "zhili.emergency.demo_incidents.seed",
-                           after=("emergency", "accounts")))
+                           after=("emergency-teams", "accounts")))
     map_layers = (
         MapLayer("rescue-resources", _("Rescue resources"), "emergency:layer_resources",
                  "emergency.view_resource"),

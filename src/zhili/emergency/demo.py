@@ -4,6 +4,8 @@ A synthetic road network over the demo city (`roads generate`), one air base,
 a fire and rescue station in every other street, two professional teams and
 a community responder group in every third community: all synthetic, and
 marked so. The rescue circles are computed at once so the pages have figures.
+A few teams get a leader account (`teams_seed`, printed among the demo logins);
+the others have only their contact phone.
 """
 
 from __future__ import annotations
@@ -66,3 +68,58 @@ def _resources(rng: random.Random) -> int:
             except OutsideCity:
                 continue  # a grid whose centre falls outside it (a crescent): skip
     return made
+
+
+# The teams that get accounts: the professional teams, then the first fire stations,
+# of the demo commander's district, one leader account each (a dispatch to them is
+# told in-app and by SMS, and the leader acknowledges in the inbox). Every other demo
+# team (the responder groups among them) keeps only its synthetic contact phone: a
+# dispatch to it is one SMS with an acknowledgement link. The demo incident has one of
+# each (demo_incidents.py).
+TEAM_DISTRICT = "500103"
+TEAM_KINDS = ("professional_team", "fire_station")
+TEAM_ACCOUNTS = 4
+
+
+def _team_leaders():
+    """(username, resource) of the demo teams that have an account, in code order."""
+    from zhili.geo.models import AreaNode
+
+    district = AreaNode.objects.filter(code=TEAM_DISTRICT.ljust(12, "0")).first()
+    if district is None:
+        return []
+    teams = sorted(RescueResource.objects.filter(code__startswith="DEMO-RR-", kind__in=TEAM_KINDS,
+                                                 area_path__startswith=district.path),
+                   key=lambda t: (TEAM_KINDS.index(t.kind), t.code))[:TEAM_ACCOUNTS]
+    return [(f"team{n}", team) for n, team in enumerate(teams, start=1)]
+
+
+def teams_seed(*, seed: int, log) -> None:
+    """The demo teams' leader accounts (password DEMO_PASSWORD), set as members through
+    the real service; idempotent."""
+    from zhili.accounts.models import User
+    from zhili.accounts.services import user_create
+    from zhili.core.seeding import DEMO_PASSWORD
+    from zhili.emergency.services import resource_members_set
+
+    made = 0
+    for username, team in _team_leaders():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(username=username, password=DEMO_PASSWORD,
+                               display_name=f"{team.name}队长 Team leader")
+            made += 1
+        if not team.members.filter(pk=user.pk).exists():
+            resource_members_set(actor=None, resource=team, users=[user])
+    log(f"  {made} rescue team leader accounts; the other teams have a contact phone only")
+
+
+def team_logins() -> list[tuple[str, str, str]]:
+    """The team leaders, as `zhili demo` prints them: their team, and what they are."""
+    from django.utils.translation import gettext as _
+
+    rows = []
+    for username, team in _team_leaders():
+        if team.members.filter(username=username).exists():
+            rows.append((username, f"{team.name} ({team.code})", _("Rescue team leader")))
+    return rows

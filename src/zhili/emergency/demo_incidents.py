@@ -1,6 +1,9 @@
 """The demo's one open incident: opened by the demo commander from the most severe
 open demo warning in its district, with the nearest available fire station and
-responder group assigned (so the board, the detail and the map have something)."""
+responder group assigned (so the board, the detail and the map have something). With
+seed 1 the ground team is one with a leader account (told in-app and by SMS) and the
+responder group has none: it is told by one SMS to its contact phone (demo.py
+`teams_seed`)."""
 
 from __future__ import annotations
 

@@ -159,7 +159,8 @@ def incident_assign(*, actor, incident: Incident, resource_code: str,
     """Send an available resource of the actor's area: it becomes busy, its arrival time
     is computed (or `eta`, (mode, seconds), when the caller just timed it on the same
     network). Conflict if it is not available (already sent, busy or off duty). The
-    team's members are told in the same transaction (team_notice.py)."""
+    team's members, or else its contact phone by SMS, are told in the same
+    transaction (team_notice.py)."""
     code = _text("resource", resource_code, 40, required=True)
     try:
         with transaction.atomic():
@@ -180,13 +181,16 @@ def incident_assign(*, actor, incident: Incident, resource_code: str,
             event_add(incident=fresh, kind="assigned", actor=actor,
                       data={"resource": code, "mode": mode, "eta_seconds": seconds})
             told = team_notify(incident=fresh, assignment=assignment)
-            assignment.notified = told  # deliveries offered, for the caller's answer
-            if told:  # a resource with no member account: nobody to tell, no event
+            # Deliveries offered and to whom ("members", "contact"), for the caller's answer.
+            assignment.notified, assignment.notified_to = told.deliveries, told.to
+            if told.deliveries:  # no member account and no contact phone: nobody, no event
                 event_add(incident=fresh, kind="team_notified", actor=actor,
-                          data={"resource": code, "deliveries": told})
+                          data={"resource": code, "deliveries": told.deliveries,
+                                "to": told.to})
             audit_record(actor=actor, action="incident.assign", obj=fresh,
                          area_path=fresh.area_path,
-                         detail={"resource": code, "eta_s": seconds, "notified": told})
+                         detail={"resource": code, "eta_s": seconds,
+                                 "notified": told.deliveries, "notified_to": told.to})
     except IntegrityError:
         raise Conflict(_("%(code)s is already assigned.") % {"code": code}) from None
     return assignment

@@ -3,10 +3,11 @@
 A `Message` holds what is said (kind, title, body, link, the object it is
 about) and a unique `dedupe_key`, so a retried write or a re-run sweep never
 says it twice. A `Delivery` is one recipient on one channel: a user (the
-in-app inbox, a staff member's SMS) or a registry person reached at the
+in-app inbox, a staff member's SMS), a registry person reached at the
 address snapshot taken at fan-out (a responsible person needs no login to be
-warned by SMS). Partial unique indexes keep one delivery per (message,
-recipient, channel), so a fan-out rerun adds nothing.
+warned by SMS), or a bare address that is neither (a rescue team's contact
+phone: `notify_addresses`). Partial unique indexes keep one delivery per
+(message, recipient, channel), so a fan-out rerun adds nothing.
 
 `person_id` is a plain column, not a foreign key: notifications sit below the
 registry in the app layering and never name it; the fan-out copies the
@@ -96,9 +97,11 @@ class Delivery(models.Model):
                          condition=Q(status="pending")),
         ]
         constraints = [
+            # One recipient: a user, a person, or (neither) an address of its own.
             models.CheckConstraint(
                 condition=(Q(user__isnull=False, person_id__isnull=True)
-                           | Q(user__isnull=True, person_id__isnull=False)),
+                           | Q(user__isnull=True, person_id__isnull=False)
+                           | (Q(user__isnull=True, person_id__isnull=True) & ~Q(address=""))),
                 name="delivery_one_recipient"),
             models.UniqueConstraint(fields=["message", "user", "channel"],
                                     condition=Q(user__isnull=False),
@@ -106,8 +109,16 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["message", "person_id", "channel"],
                                     condition=Q(person_id__isnull=False),
                                     name="delivery_person_unique"),
+            models.UniqueConstraint(fields=["message", "address", "channel"],
+                                    condition=Q(user__isnull=True, person_id__isnull=True),
+                                    name="delivery_address_unique"),
         ]
 
     def __str__(self):
-        who = f"user {self.user_id}" if self.user_id else f"person {self.person_id}"
+        if self.user_id or self.person_id:
+            who = f"user {self.user_id}" if self.user_id else f"person {self.person_id}"
+        else:  # an address alone (a phone: personal data, masked as in the logs)
+            from zhili.notifications.channels import mask_address
+
+            who = mask_address(self.address)
         return f"{self.message_id} → {who} ({self.channel}, {self.status})"

@@ -15,6 +15,10 @@ from zhili.notifications.models import Delivery, Message
 pytestmark = pytest.mark.django_db
 
 
+def assigned(t) -> IncidentAssignment:
+    return IncidentAssignment.objects.select_related("incident").get(resource=t)
+
+
 @pytest.fixture
 def leader(db):
     from zhili.accounts.models import User
@@ -33,7 +37,8 @@ def test_the_team_is_told_where_and_how_far_and_acknowledges(api, bearer, grid, 
     body = r.json()
     assert body["notified"] == 2  # in-app and SMS to the one member
     assignment = IncidentAssignment.objects.get(incident__number=body["incident"])
-    message = Message.objects.get(kind="incident.team_dispatched")
+    assert body["notified_to"] == "members"
+    message = Message.objects.get(kind="incident.team_dispatched", object_id=str(assignment.pk))
     assert message.object_id == str(assignment.pk)
     # In the platform's language (zh-Hans): the incident, the warning, where, how long.
     assert body["incident"] in message.title and warning.number in message.body
@@ -78,16 +83,26 @@ def test_a_refused_dispatch_tells_nobody(api, bearer, grid, warning, commander, 
     services.resource_members_set(actor=commander, resource=t, users=[leader])
     assert dispatch(api, bearer(commander), "warnings", warning.number).status_code == 200
     assert dispatch(api, bearer(commander), "warnings", warning.number).status_code == 409
-    assert Message.objects.filter(kind="incident.team_dispatched").count() == 1
-    assert Delivery.objects.filter(message__kind="incident.team_dispatched").count() == 2
+    assert Message.objects.filter(kind="incident.team_dispatched",
+                                  object_id=str(assigned(t).pk)).count() == 1
+    assert Delivery.objects.filter(message__kind="incident.team_dispatched",
+                                   message__object_id=str(assigned(t).pk)).count() == 2
 
 
-def test_a_team_without_accounts_is_sent_and_says_nobody_was_told(api, bearer, grid, warning,
-                                                                  commander, only_our_teams):
-    team(grid, "T-NOACC")
-    body = dispatch(api, bearer(commander), "warnings", warning.number).json()
-    assert body["notified"] == 0
-    assert not Message.objects.filter(kind="incident.team_dispatched").exists()
+def test_a_team_without_accounts_or_phone_is_sent_and_says_nobody_was_told(
+        api, bearer, grid, warning, commander, only_our_teams):
+    t = team(grid, "T-NOACC")
+    before = Delivery.objects.count()
+    r = dispatch(api, bearer(commander), "warnings", warning.number)
+    assert r.status_code == 200, r.content
+    assert r.json()["notified"] == 0 and r.json()["notified_to"] == ""
+    assert not Message.objects.filter(kind="incident.team_dispatched",
+                                      object_id=str(assigned(t).pk)).exists()
+    assert Delivery.objects.count() == before
+    kinds = list(assigned(t).incident.events.values_list("kind", flat=True))
+    assert "assigned" in kinds and "team_notified" not in kinds
+    shown = api.get(f"/emergency/incidents/{r.json()['incident']}", headers=bearer(commander))
+    assert shown.json()["assignments"][0]["notice"] is None
 
 
 def test_releasing_frees_the_team_on_the_map_and_it_can_be_sent_again(
@@ -116,3 +131,19 @@ def test_releasing_frees_the_team_on_the_map_and_it_can_be_sent_again(
     assert RescueResource.objects.get(code="T-BACK").availability == "available"
     kinds = list(Incident.objects.get(number=number).events.values_list("kind", flat=True))
     assert kinds.count("released") == 2 and kinds[-1] == "closed"
+
+
+def test_a_team_with_only_a_phone_is_texted_and_the_map_says_so(api, bearer, grid, warning,
+                                                                commander, only_our_teams):
+    t = team(grid, "T-PHONE", contact_name="李队长", contact_phone="138 0000 5678")
+    r = dispatch(api, bearer(commander), "warnings", warning.number)
+    assert r.status_code == 200, r.content
+    assert r.json()["notified"] == 1 and r.json()["notified_to"] == "contact"
+    sms = Delivery.objects.get(message__kind="incident.team_dispatched",
+                               message__object_id=str(assigned(t).pk))
+    assert (sms.channel, sms.address, sms.user_id, sms.person_id) == \
+        ("sms", "13800005678", None, None)
+    # The dispatch's audit row says whom it told, never the number.
+    audit = AuditEntry.objects.get(action="incident.dispatch_nearest_team",
+                                   object_id=str(assigned(t).incident.pk))
+    assert audit.detail["notified_to"] == "contact" and "5678" not in str(audit.detail)

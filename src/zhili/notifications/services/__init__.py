@@ -1,6 +1,7 @@
 """Writes of the notifications app; see each module.
 
-- `notify()` (messages.py): a message to a few users, in the caller's transaction.
+- `notify()` (messages.py): a message to a few users, in the caller's transaction;
+  `notify_addresses()`: to bare addresses (a team's contact phone), likewise.
 - `message_broadcast()` (fanout.py) / `message_fanout_run()` (../fanout.py): one message to a
   recipient query of any size, set-based, chunked, resumable.
 - `notifications_deliver_pending()` (../delivery.py): the worker's delivery loop.
@@ -26,4 +27,8 @@ from zhili.notifications.services.inbox import (  # noqa: F401
     delivery_acknowledge,
     notification_mark_read,
 )
-from zhili.notifications.services.messages import message_upsert, notify  # noqa: F401
+from zhili.notifications.services.messages import (  # noqa: F401
+    message_upsert,
+    notify,
+    notify_addresses,
+)

@@ -7,6 +7,8 @@ and that is all: the worker polls the deliveries on every loop
 one is delivered by whichever worker runs next, even if this process dies.
 The caller's `dedupe` key makes a retried write or a re-run sweep notify
 nobody twice. Thousands of recipients or more: `message_broadcast()`.
+Someone who is neither a user nor a registry person (a rescue team's contact
+phone): `notify_addresses()`.
 """
 
 from __future__ import annotations
@@ -129,3 +131,34 @@ def notify(*, recipients, kind: str, title: str, body: str = "", link: str = "",
     _write(dict(kind=kind, title=title, body=body, link=link, obj=obj, dedupe=dedupe,
                 now=now or due), [(rid, channel) for rid in ids for channel in usable], due)
     return len(ids) * len(usable)
+
+
+def notify_addresses(*, addresses, kind: str, title: str, body: str = "", link: str = "",
+                     obj=None, dedupe: str, channel: str = "sms", now=None) -> int:
+    """Queue the message to bare addresses (phone numbers) on one channel; return
+    deliveries offered.
+
+    For a recipient with no account and no registry entry. Like `notify()`: in
+    the caller's transaction, once per dedupe key and address (a repeat adds
+    nothing and still counts). A `link` with `{ack}` gives each delivery its own
+    acknowledgement link (acklinks.py), the only way such a recipient can say
+    "received". The address is personal data: logs and the admin show it masked.
+    """
+    wanted = []
+    for a in addresses or ():
+        a = str(a or "").strip()[:64]
+        if a and a not in wanted:
+            wanted.append(a)
+    if not wanted:
+        return 0
+    if channel_for(channel) is None:
+        logger.warning("notification channel %r is not configured; %s not sent on it",
+                       channel, kind)
+        return 0
+    due = timezone.now()
+    message_id = message_upsert(kind=kind, title=title, body=body, link=link, obj=obj,
+                                dedupe=dedupe, now=now or due)
+    Delivery.objects.bulk_create(
+        [Delivery(message_id=message_id, address=a, channel=channel, next_attempt_at=due)
+         for a in wanted], ignore_conflicts=True)
+    return len(wanted)

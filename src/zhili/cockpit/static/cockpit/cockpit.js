@@ -127,10 +127,13 @@
         interpolate(gettext('%s sent to incident %s, arriving in about %s min.'),
           [d.resource.name, d.incident, Math.max(1, Math.round(d.eta_seconds / 60))]);
       detail.appendChild(el('p', { 'class': 'dispatch-result', 'data-resource': d.resource.code, 'data-incident': d.incident }, text));
-      // Whether the team heard of it: its accounts were sent the message (in-app and SMS).
-      detail.appendChild(el('p', { 'class': 'dispatch-notified', 'data-notified': String(d.notified || 0) },
-        d.notified ? gettext('The team has been notified and is asked to acknowledge.') :
-          gettext('The team has no account on the platform: call its contact.')));
+      // Whether the team heard of it: its accounts were sent the message (in-app and SMS),
+      // or, without accounts, its contact phone an SMS with a link to acknowledge.
+      detail.appendChild(el('p', { 'class': 'dispatch-notified', 'data-notified': String(d.notified || 0),
+                                   'data-notified-to': d.notified_to || '' },
+        d.notified_to === 'contact' ? gettext('The team has no account on the platform: its contact phone has been sent an SMS asking to acknowledge.') :
+          d.notified ? gettext('The team has been notified and is asked to acknowledge.') :
+            gettext('The team has no account on the platform: call its contact.')));
       // On the map: the team's way to the place (a straight guide line; the time is the roads').
       routeLines.addLayer(L.polyline([latLng(d.resource.lon, d.resource.lat), latLng(d.incident_lon, d.incident_lat)],
         { className: 'team-route', color: '#c62828', weight: 3, dashArray: '6 6' }).bindTooltip(text));
