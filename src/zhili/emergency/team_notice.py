@@ -7,8 +7,9 @@ the assignment's transaction (a refused or rolled-back dispatch tells nobody),
 sent by the worker after commit, at most once per assignment (the dedupe key is
 the assignment's id), in-app and by SMS. It names the incident (and its warning),
 the place with its coordinates and a link to the one map centred on it, the mode
-and the travel time. Users carry no language preference, so the text is in the
-platform's language (`LANGUAGE_CODE`, zh-Hans), the team's, whoever dispatched.
+and the travel time. Each member reads it in their own language (`User.language`,
+else the platform's `LANGUAGE_CODE`, zh-Hans), whoever dispatched: one message
+per language among the members.
 
 A member acknowledges it like any delivery (`POST /api/v1/notifications/{id}/
 acknowledge`, or in the inbox); `team_acknowledged` (connected in apps.py) puts
@@ -40,9 +41,9 @@ def map_link(incident) -> str:
     return f"/cockpit/?at={incident.lon:.6f},{incident.lat:.6f}&label={label}"
 
 
-def message_text(*, incident, assignment) -> tuple[str, str]:
-    """(title, body) in the platform's language."""
-    with translation.override(settings.LANGUAGE_CODE):
+def message_text(*, incident, assignment, language: str | None = None) -> tuple[str, str]:
+    """(title, body) in `language` (default: the platform's)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         resource = assignment.resource
         title = _("%(team)s: sent to incident %(n)s") % {"team": resource.name,
                                                          "n": incident.number}
@@ -66,8 +67,9 @@ def team_notify(*, incident, assignment) -> int:
                    .values_list("pk", flat=True))
     if not members:
         return 0
-    title, body = message_text(incident=incident, assignment=assignment)
-    return notify(recipients=members, kind=KIND, title=title, body=body,
+    return notify(recipients=members, kind=KIND,
+                  text=lambda language: message_text(incident=incident, assignment=assignment,
+                                                     language=language),
                   link=map_link(incident), obj=assignment,
                   dedupe=f"incident-assignment:{assignment.pk}", channels=CHANNELS)
 
