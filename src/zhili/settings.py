@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "zhili.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "zhili.core.middleware.LanguageCookieMiddleware",  # a user's language, set at login
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -90,7 +90,8 @@ class RoleAssignmentInline(admin.TabularInline):
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email",
+                                         "language")}),
         (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -99,7 +100,7 @@ class UserAdmin(DjangoUserAdmin):
                 "fields": ("username", "display_name", "usable_password", "password1", "password2")}),
     )
     list_display = ("username", "display_name", "roles_held", "is_active", "is_staff", "last_login")
-    list_filter = ("is_active", "is_staff", "role_assignments__role")
+    list_filter = ("is_active", "is_staff", "language", "role_assignments__role")
     search_fields = ("username", "display_name", "email")
     inlines = [RoleAssignmentInline]
     readonly_fields = ("last_login", "date_joined")

@@ -5,6 +5,7 @@ from ninja import Path, Query, Router, Status
 from zhili.accounts import selectors, services
 from zhili.accounts.schemas import (
     ERRORS,
+    MeIn,
     MeOut,
     TokenCreated,
     TokenIn,
@@ -18,17 +19,32 @@ router = Router(tags=["accounts"])
 MAX_ID = 2**63 - 1  # a bigint; larger ids would be a database error, not a 404
 
 
-@router.get("/me", response={200: MeOut, **ERRORS},
-            summary="The caller, their roles and home area")
-def me(request):
-    user = request.auth
+def _me(user) -> dict:
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "language": user.language,
         "roles": user.active_assignments(),
         "home_area": user.home_area(),
         "permissions": sorted(user.permissions()),
     }
+
+
+@router.get("/me", response={200: MeOut, **ERRORS},
+            summary="The caller, their roles and home area")
+def me(request):
+    return _me(request.auth)
+
+
+@router.patch("/me", response={200: MeOut, **ERRORS},
+              summary="Change my language")
+def me_update(request, payload: MeIn):
+    """The language your notifications (and, from your next login, your pages) are
+    written in. An unknown language is 422 naming `language`."""
+    user = request.auth
+    if "language" in payload.model_fields_set:
+        services.user_language_set(actor=user, user=user, language=payload.language)
+    return _me(user)
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS},

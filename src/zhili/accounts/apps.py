@@ -26,4 +26,10 @@ class AccountsConfig(ZhiliAppConfig):
                            logins="zhili.accounts.demo.logins"),)
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from zhili.accounts import checks  # noqa: F401  (registers the role checks)
+        from zhili.accounts.views import language_on_login
+
+        # Any login (ours, the admin's): pages follow the user's language from now on.
+        user_logged_in.connect(language_on_login, dispatch_uid="zhili.accounts.language")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -25,6 +26,15 @@ class Department(models.Model):
 
 class User(AbstractUser):
     display_name = models.CharField(max_length=64, blank=True)
+    # What this user reads pages and notifications in; blank: the platform's (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, default="", choices=settings.LANGUAGES,
+        help_text=_("Pages after login and notifications; empty: the platform's language."))
+
+    @property
+    def reading_language(self) -> str:
+        """The language notifications to this user are written in."""
+        return language_or_default(self.language)
 
     def scope(self, permission: str) -> Scope:
         """Where this user holds `permission` (cached per user object, i.e. per request)."""
@@ -102,6 +112,11 @@ class User(AbstractUser):
     def forget_cached_scope(self):
         for key in ("_scope_cache", "_assignments", "_whole_city_cache"):
             self.__dict__.pop(key, None)
+
+
+def language_or_default(code: str | None) -> str:
+    """`code` if it is one of settings.LANGUAGES, else the platform's language."""
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class RoleAssignment(models.Model):

@@ -35,9 +35,17 @@ class RoleOut(Schema):
 class MeOut(Schema):
     username: str
     display_name: str
+    language: str = Field(..., description=(
+        "what pages and notifications are written in: `zh-hans`, `en`, "
+        "or empty for the platform's language"))
     roles: list[RoleOut]
     home_area: AreaRef | None
     permissions: list[str] = Field(..., description="every permission held somewhere")
+
+
+class MeIn(Schema):
+    language: str | None = Field(None, max_length=16, description=(
+        "`zh-hans`, `en`, or empty (or null) for the platform's language; absent: unchanged"))
 
 
 class UserOut(Schema):

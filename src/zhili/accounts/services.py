@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,7 +23,7 @@ from zhili.core.errors import Conflict, PermissionDenied, invalid
 MAX_TOKEN_DAYS = 366
 # Fields the admin may change on a user, and whose new values the audit keeps.
 USER_FIELDS_AUDITED = ("username", "display_name", "email", "first_name", "last_name",
-                       "is_active", "is_staff", "is_superuser")
+                       "language", "is_active", "is_staff", "is_superuser")
 
 
 def user_create(*, actor=None, username: str, password: str | None, display_name: str = "",
@@ -81,6 +82,32 @@ def user_password_set(*, actor, user: User, password: str) -> User:
         user.save(update_fields=["password"])
         audit_record(actor=actor, action="user.password_set", obj=user,
                      detail={"username": user.username})
+    return user
+
+
+def user_language_set(*, actor, user: User, language: str | None) -> User:
+    """Set the language `user` reads pages and notifications in ("" or None: the platform's).
+
+    Users set their own; an administrator may set it for users of their area.
+    Setting the language it already has changes and records nothing.
+    """
+    language = (language or "").strip().lower()
+    known = [code for code, _label in settings.LANGUAGES]
+    if language and language not in known:
+        raise invalid("language", _("unknown language %(language)r; one of: %(languages)s, "
+                                    "or empty for the platform's language")
+                      % {"language": language[:40], "languages": ", ".join(known)})
+    if (actor is not None and actor.pk != user.pk
+            and not selectors.manages_fully(actor, user, "accounts.manage_users")):
+        raise PermissionDenied(_("You may only change users whose roles lie in your area."))
+    with transaction.atomic():
+        was = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
+        user.language = language
+        if was == language:
+            return user
+        user.save(update_fields=["language"])
+        audit_record(actor=actor, action="user.language_set", obj=user,
+                     detail={"username": user.username, "language": language, "was": was})
     return user
 
 

@@ -32,6 +32,30 @@ class RequestContextMiddleware:
         return response
 
 
+class LanguageCookieMiddleware:
+    """Remember a language chosen during this request in the cookie LocaleMiddleware reads.
+
+    Whatever picked the reader's language (a login by a user who set one, the
+    account page) puts it on `request.language_chosen`; the response sets
+    Django's language cookie, as the language switcher (`set_language`) does,
+    so every later page renders in it until the reader switches again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        language = getattr(request, "language_chosen", "")
+        if language and language in dict(settings.LANGUAGES):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return response
+
+
 class StaticGZipMiddleware(GZipMiddleware):
     """Gzip static files (leaflet.js: 147 kB, 42 kB gzipped) for clients that accept it.
 

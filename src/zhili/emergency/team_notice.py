@@ -7,8 +7,9 @@ the assignment's transaction (a refused or rolled-back dispatch tells nobody),
 sent by the worker after commit, at most once per assignment (the dedupe key is
 the assignment's id), in-app and by SMS. It names the incident (and its warning),
 the place with its coordinates and a link to the one map centred on it, the mode
-and the travel time. Users carry no language preference, so the text is in the
-platform's language (`LANGUAGE_CODE`, zh-Hans), the team's, whoever dispatched.
+and the travel time. Each member reads it in their own language (`User.language`,
+else the platform's `LANGUAGE_CODE`, zh-Hans), whoever dispatched: one message
+per language among the members.
 
 A team with no active member account but a contact phone gets the same words in
 one SMS to that phone instead (`notify_addresses`: a delivery with no user and no
@@ -71,9 +72,11 @@ def map_link(incident) -> str:
     return f"/cockpit/?at={incident.lon:.6f},{incident.lat:.6f}&label={label}"
 
 
-def message_text(*, incident, assignment, by_link: bool = False) -> tuple[str, str]:
-    """(title, body) in the platform's language; `by_link`: acknowledged by the link."""
-    with translation.override(settings.LANGUAGE_CODE):
+def message_text(*, incident, assignment, by_link: bool = False,
+                 language: str | None = None) -> tuple[str, str]:
+    """(title, body) in `language` (default: the platform's); `by_link`: acknowledged by
+    the link."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         resource = assignment.resource
         title = _("%(team)s: sent to incident %(n)s") % {"team": resource.name,
                                                          "n": incident.number}
@@ -98,14 +101,16 @@ def team_notify(*, incident, assignment) -> Told:
     resource = assignment.resource
     members = list(resource.members.filter(is_active=True).values_list("pk", flat=True))
     if members:
-        title, body = message_text(incident=incident, assignment=assignment)
-        told = notify(recipients=members, kind=KIND, title=title, body=body,
+        told = notify(recipients=members, kind=KIND,
+                      text=lambda language: message_text(incident=incident, assignment=assignment,
+                                                         language=language),
                       link=map_link(incident), obj=assignment,
                       dedupe=f"incident-assignment:{assignment.pk}", channels=CHANNELS)
         return Told(told, "members" if told else "")
     phone = contact_address(resource.contact_phone)
     if not phone:
         return Told(0, "")
+    # The phone has no language of its own: the platform's.
     title, body = message_text(incident=incident, assignment=assignment, by_link=True)
     told = notify_addresses(addresses=[phone], kind=KIND, title=title, body=body,
                             link=site_url() + ACK_PATH, obj=assignment,

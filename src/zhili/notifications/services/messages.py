@@ -9,14 +9,23 @@ The caller's `dedupe` key makes a retried write or a re-run sweep notify
 nobody twice. Thousands of recipients or more: `message_broadcast()`.
 Someone who is neither a user nor a registry person (a rescue team's contact
 phone): `notify_addresses()`.
+
+Text in each reader's language: pass `text`, a callable giving (title, body),
+instead of `title` and `body`. The recipients are grouped by their language
+(`User.language`, blank: the platform's `LANGUAGE_CODE`), `text(language)` is
+called once per group inside `translation.override(language)`, and each group
+gets its own message: the platform language's under the caller's dedupe key,
+every other under that key plus `@<language>`, so a rerun finds each again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zhili.core import atcommit
 from zhili.notifications.channels import channel_for
@@ -106,16 +115,44 @@ for _n in range(12, 0, -1):
     _sql_now = _sql_now.replace(f"${_n}", "%s")
 
 
-def notify(*, recipients, kind: str, title: str, body: str = "", link: str = "", obj=None,
+def language_dedupe(dedupe: str, language: str) -> str:
+    """The dedupe key of the `language` copy of the caller's message `dedupe`."""
+    if language == settings.LANGUAGE_CODE:
+        return dedupe[:DEDUPE_MAX]
+    suffix = f"@{language}"
+    return dedupe[:DEDUPE_MAX - len(suffix)] + suffix
+
+
+def _by_language(recipients: list, ids: list[int]) -> dict[str, list[int]]:
+    """{language: user ids}, in the recipients' order: one query for the users not given as
+    loaded rows, none when all are."""
+    from zhili.accounts.models import User, language_or_default
+
+    known = {r.pk: r.__dict__["language"] for r in recipients
+             if isinstance(r, User) and "language" in r.__dict__}
+    missing = [rid for rid in ids if rid not in known]
+    if missing:
+        known.update(User.objects.filter(pk__in=missing).values_list("pk", "language"))
+    groups: dict[str, list[int]] = {}
+    for rid in ids:
+        groups.setdefault(language_or_default(known.get(rid)), []).append(rid)
+    return groups
+
+
+def notify(*, recipients, kind: str, title: str = "", body: str = "",
+           text: Callable[[str], tuple[str, str]] | None = None, link: str = "", obj=None,
            dedupe: str, channels=("inapp",), now=None) -> int:
     """Queue a notification for each recipient on each channel; return deliveries offered.
 
     `recipients` are users or user ids (None and duplicates are ignored).
     Deliveries that exist already are skipped silently (INSERT … ON CONFLICT
-    DO NOTHING), so the count includes them.
+    DO NOTHING), so the count includes them. `text(language) -> (title, body)`
+    instead of `title`/`body` writes each recipient's copy in their language
+    (see the module's docstring).
     """
+    recipients = list(recipients or ())
     ids = []
-    for r in recipients or ():
+    for r in recipients:
         rid = getattr(r, "pk", r)
         if rid is not None and rid not in ids:
             ids.append(rid)
@@ -128,8 +165,18 @@ def notify(*, recipients, kind: str, title: str, body: str = "", link: str = "",
     # `now` dates the message (a controlled clock in the demo and tests); delivery is
     # due at once in real time, whatever that clock says.
     due = timezone.now()
-    _write(dict(kind=kind, title=title, body=body, link=link, obj=obj, dedupe=dedupe,
-                now=now or due), [(rid, channel) for rid in ids for channel in usable], due)
+    if text is None:
+        groups = [(title, body, dedupe, ids)]
+    else:
+        groups = []
+        for language, members in _by_language(recipients, ids).items():
+            with translation.override(language):
+                title, body = text(language)
+                groups.append((str(title), str(body), language_dedupe(dedupe, language), members))
+    for title, body, key, members in groups:
+        _write(dict(kind=kind, title=title, body=body, link=link, obj=obj, dedupe=key,
+                    now=now or due), [(rid, channel) for rid in members for channel in usable],
+               due)
     return len(ids) * len(usable)
 
 

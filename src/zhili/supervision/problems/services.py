@@ -82,8 +82,10 @@ def _owners(problem: Problem) -> list[int]:
     return users_holding(permission=MANAGE_PROBLEMS, path=path)
 
 
-def _tell_owner(problem: Problem, kind: str, title: str, now) -> None:
-    notify(recipients=_owners(problem), kind=f"problem.{kind}", title=title,
+def _tell_owner(problem: Problem, kind: str, title, now) -> None:
+    """`title()` is called in each owner's language."""
+    notify(recipients=_owners(problem), kind=f"problem.{kind}",
+           text=lambda _language: (title(), ""),
            link=f"/supervision/problems/{problem.number}/", obj=problem,
            dedupe=f"problem:{problem.pk}:v{problem.version}:{kind}", now=now)
 
@@ -133,7 +135,7 @@ def problem_raise(*, actor, list_type: str, title: str, area: str, deadline,
             audit_record(actor=actor, action="problem.raise", obj=problem,
                          area_path=problem.area_path,
                          detail={"list_type": list_type, "evidence": len(prepared)})
-            _tell_owner(problem, "raised", _("A problem was put on your list: %(t)s")
+            _tell_owner(problem, "raised", lambda: _("A problem was put on your list: %(t)s")
                         % {"t": title}, now)
     except BaseException:
         files_discard(stored)
@@ -202,7 +204,8 @@ def _step(*, actor, problem: Problem, version, action: str, states, to: str | No
             audit_record(actor=actor, action=f"problem.{action}", obj=problem,
                          area_path=problem.area_path, detail={"evidence": len(prepared)})
             if kind == "returned":
-                _tell_owner(problem, "returned", _("Problem %(no)s was returned: rectify again")
+                _tell_owner(problem, "returned",
+                            lambda: _("Problem %(no)s was returned: rectify again")
                             % {"no": problem.number}, now)
     except BaseException:
         files_discard(stored)
@@ -279,7 +282,7 @@ def problem_raise_for_breach(*, rule: ProblemRule, area, period_start: date, val
                             "period_start": period_start.isoformat()})
             audit_record(actor=None, action="problem.raise_by_rule", obj=problem,
                          area_path=area.path, detail={"rule": rule.code})
-            _tell_owner(problem, "raised", _("A problem was put on your list: %(t)s")
+            _tell_owner(problem, "raised", lambda: _("A problem was put on your list: %(t)s")
                         % {"t": problem.title}, now)
     except IntegrityError:
         return None  # another worker raised it first

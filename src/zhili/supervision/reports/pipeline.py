@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zhili.audit.services import audit_record
+from zhili.core.i18n import localized
 from zhili.notifications.services import notify
 from zhili.supervision.access import MANAGE_REPORTS, users_holding
 from zhili.supervision.kinds import KINDS, kind_label
@@ -84,12 +85,18 @@ def _owners(series: ReportSeries) -> list[int]:
     return users_holding(permission=MANAGE_REPORTS, path=series.area_path)
 
 
+def _names(series: ReportSeries, period_start: date) -> dict:
+    """The title's parameters in the active language (each reader's, under notify)."""
+    return {"kind": kind_label(series.kind), "area": localized(series.area, "name"),
+            "start": period_start.isoformat()}
+
+
 def _tell_failed(series: ReportSeries, run: ReportRun, period_start: date) -> None:
     notify(recipients=_owners(series), kind="report.failed",
-           title=_("Report %(kind)s for %(area)s (%(start)s) failed")
-           % {"kind": kind_label(series.kind), "area": series.area.name,
-              "start": period_start.isoformat()},
-           body=run.reason[:300], link=f"/supervision/reports/series/{series.pk}/",
+           text=lambda _language: (
+               _("Report %(kind)s for %(area)s (%(start)s) failed")
+               % _names(series, period_start), run.reason[:300]),
+           link=f"/supervision/reports/series/{series.pk}/",
            obj=series, dedupe=f"report-run:{run.pk}:failed")
 
 
@@ -144,9 +151,8 @@ def report_generate(*, series: ReportSeries, period_start: date, trigger: str = 
                          detail={"run": run.pk, "revision": report.revision, "trigger": trigger})
             readers = list(series.subscriptions.values_list("user_id", flat=True))
             notify(recipients=readers, kind="report.ready",
-                   title=_("New report: %(kind)s, %(area)s, %(start)s")
-                   % {"kind": kind_label(series.kind), "area": series.area.name,
-                      "start": period_start.isoformat()},
+                   text=lambda _language: (_("New report: %(kind)s, %(area)s, %(start)s")
+                                           % _names(series, period_start), ""),
                    link=f"/supervision/reports/{report.pk}/", obj=report,
                    dedupe=f"report:{report.pk}:r{report.revision}")
     except Exception as exc:
