@@ -10,8 +10,8 @@ while they run.
 
 bench/intake.py's server, clients and database (`zhili_bench_intake`, the
 small demo city, rebuilt on every run) are used as they are; beside the
-server runs the poller as the worker runs it: `zhili supervision poll` (every
-pending event rolled up) about once a second, in its own process. The load is
+server runs the poller as the worker runs it: `rollups_poll` once a second (each
+source rolled up at most every `ZHILI_ROLLUP_INTERVAL`, 5 s), in its own process. The load is
 intake.py's maximum phase: C closed-loop clients, bare and intake slices
 alternating over R rounds, the ratio the median of the per-round ratios
 (`intake_ratio_with_rollups`), first without the poller (the same figure as
@@ -47,9 +47,9 @@ from intake import log  # noqa: E402
 POLLER = """
 import time
 import django; django.setup()
-from django.core.management import call_command
-while True:
-    call_command("supervision", "poll", stdout=open("/dev/null", "w"))
+from zhili.supervision.tasks import rollups_poll
+while True:  # as `zhili worker` calls its pollers: every second
+    rollups_poll()
     time.sleep(1.0)
 """
 

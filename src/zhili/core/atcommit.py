@@ -138,7 +138,7 @@ def pipeline(pg, writes: list[Write]) -> None:
     """
     from psycopg import errors, pq
 
-    from zhili.core.prepared import ensure_prepared
+    from zhili.core.prepared import ensure_prepared, next_result
 
     pgconn = pg.pgconn
     encoding = pg.info.encoding
@@ -165,7 +165,7 @@ def pipeline(pg, writes: list[Write]) -> None:
             select.select([], [pgconn.socket], [])
         failure, at, answered = None, 0, []
         while True:
-            result = pgconn.get_result()
+            result = next_result(pgconn)
             if result is None:  # the end of one statement's results, or a lost connection
                 if pgconn.status == pq.ConnStatus.BAD:
                     raise errors.OperationalError("the connection was lost at the commit")

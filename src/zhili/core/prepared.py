@@ -49,6 +49,16 @@ def ensure_prepared(pg, name: bytes, sql: str) -> None:
     known[1].add(name)
 
 
+def next_result(pgconn):
+    """The next result of a pipeline, waiting in `select()`, which lets other threads run:
+    libpq's `PQgetResult` would wait for the server holding the GIL, so every thread of
+    the process (the event loop's, other requests') stood still for the round trip."""
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    return pgconn.get_result()
+
+
 def dollar(sql: str) -> str:
     """`%s` placeholders numbered `$1`, `$2`, … (the statements here have no literal %)."""
     n = 0
@@ -98,7 +108,7 @@ def _fetch(pg, name: bytes, sql: str, params: list) -> list[tuple]:
             select.select([], [pgconn.socket], [])
         rows, failure = None, None
         while True:
-            result = pgconn.get_result()
+            result = next_result(pgconn)
             if result is None:
                 if pgconn.status == pq.ConnStatus.BAD:
                     raise errors.OperationalError("the connection was lost")

@@ -81,7 +81,8 @@ def problem_rules_sweep() -> int:
 
 @poller(lane="default")
 def rollups_poll() -> int:
-    """Roll up the apps' new events (cases, applications, warnings) into the KPI tables."""
-    from zhili.supervision.rollups import poll_all
+    """Roll up the apps' new events (cases, applications, warnings) into the KPI tables,
+    each source at most every `rollups.interval()` (5 s)."""
+    from zhili.supervision.rollups import interval, poll_all
 
-    return poll_all()
+    return poll_all(every=interval())
