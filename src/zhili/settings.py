@@ -188,6 +188,8 @@ ZHILI_TILE_ATTRIBUTION = os.environ.get("ZHILI_TILE_ATTRIBUTION", "")
 ZHILI_TILE_CRS = os.environ.get("ZHILI_TILE_CRS", "wgs84")
 # Or raster tiles from a local MBTiles/PMTiles archive, served by Zhili at /geo/tiles/.
 ZHILI_TILES_FILE = os.environ.get("ZHILI_TILES_FILE", "")
+# Supervision: how often the worker rolls each source's events into the KPI tables.
+ZHILI_ROLLUP_INTERVAL = float(os.environ.get("ZHILI_ROLLUP_INTERVAL", "2"))
 
 # Content-Security-Policy on every response: pages load scripts, styles, fonts
 # and data from this host only (closed networks; and an injected <script> or

@@ -11,23 +11,20 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.accounts.models import RoleAssignment, User
 from zhili.accounts.roles import Role
 from zhili.core.errors import ApplicationError, Conflict, FieldError, invalid
-from zhili.core.prepared import enabled as prepared_enabled
 from zhili.core.prepared import fetch as prepared_fetch
 from zhili.core.rows import instance_from_row
 from zhili.governance.catalogue import attributes_clean
-from zhili.governance.events import KINDS, case_event_recorded, event_add, events_add
+from zhili.governance.events import case_insert, event_add
 from zhili.governance.location import degree_box, distance_m, grid_gone, locate_case_point
 from zhili.governance.models import (
     OPEN_STATUSES,
     Case,
-    CaseEvent,
     Category,
     Channel,
     Status,
@@ -132,7 +129,10 @@ def on_duty(grid, now):
 NEARBY_FIELDS = ["id", "tracking_no", "area_path", "lon", "lat"]
 NEARBY_SQL = (
     f"SELECT {', '.join(NEARBY_FIELDS)} FROM governance_case WHERE category_id = %s "
-    f"AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) AND duplicate_of_id IS NULL "
+    # The statuses as literals, not parameters: a prepared statement's generic plan
+    # can then still prove the partial index's predicate.
+    f"AND status IN ({', '.join(repr(str(s)) for s in OPEN_STATUSES)}) "
+    "AND duplicate_of_id IS NULL "
     "AND lat >= %s AND lat <= %s AND lon >= %s AND lon <= %s "
     "AND created_at >= %s AND created_at <= %s LIMIT 50"
 )
@@ -145,7 +145,7 @@ def nearby_candidates(category: Category, lon: float, lat: float, now) -> list[t
     since = now - timedelta(hours=category.duplicate_window_hours)
     ops = connection.ops
     return prepared_fetch("zhili_nearby", NEARBY_SQL, [
-        category.pk, *OPEN_STATUSES, min_lat, max_lat, min_lon, max_lon,
+        category.pk, min_lat, max_lat, min_lon, max_lon,
         ops.adapt_datetimefield_value(since), ops.adapt_datetimefield_value(now)])
 
 
@@ -305,65 +305,6 @@ def _report(*, actor, category, description, lon, lat, crs, address, photos, ano
         files_discard(stored)
         raise
     return case
-
-
-# The new case and its first two timeline events as one statement on PostgreSQL
-# (a data-modifying CTE, prepared once per connection: core/prepared.py), where
-# `save()` and `bulk_create()` cost intake two round trips and a third of its
-# Python compiling them. The signals `save()` would send are sent, so the live
-# map (cockpit/hooks.py) and everyone else hear of the case as before.
-_CASE_FIELDS = [f for f in Case._meta.concrete_fields if not f.primary_key]
-_EVENT_FIELDS = ("at", "actor_id", "kind", "note", "data")
-_CASE_SQL: dict[int, str] = {}
-
-
-def _case_sql(events: int) -> str:
-    if events not in _CASE_SQL:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in _CASE_FIELDS)
-        values = ", ".join("%s::jsonb" if f.get_internal_type() == "JSONField" else "%s"
-                           for f in _CASE_FIELDS)
-        rows = ", ".join(["(%s::int, %s::timestamptz, %s::bigint, %s, %s, %s::jsonb)"] * events)
-        _CASE_SQL[events] = (
-            f"WITH c AS (INSERT INTO {Case._meta.db_table} ({columns}) VALUES ({values}) "
-            f"RETURNING id) INSERT INTO {CaseEvent._meta.db_table} "
-            f"(case_id, {', '.join(_EVENT_FIELDS)}) "
-            f"SELECT c.id, {', '.join('e.' + f for f in _EVENT_FIELDS)} FROM c, "
-            f"(VALUES {rows}) AS e(n, {', '.join(_EVENT_FIELDS)}) ORDER BY e.n "
-            "RETURNING id, case_id")
-    return _CASE_SQL[events]
-
-
-def case_insert(case: Case, *, events: list[dict], at) -> list[CaseEvent]:
-    """INSERT the new `case` and its `events` (as `events_add` takes them) together."""
-    if not prepared_enabled():
-        case.save()
-        return events_add(case=case, at=at, events=events)
-    pre_save.send(sender=Case, instance=case, raw=False, using=connection.alias,
-                  update_fields=None)
-    params = [json.dumps(v, ensure_ascii=False) if f.get_internal_type() == "JSONField"
-              else v for f in _CASE_FIELDS for v in [f.pre_save(case, True)]]
-    rows = []
-    for n, e in enumerate(events):
-        if e["kind"] not in KINDS:
-            raise ValueError(f"unknown case event kind {e['kind']!r}")
-        actor = e.get("actor")
-        actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) \
-            else None
-        rows.append(CaseEvent(case=case, kind=e["kind"], actor=actor_obj, note=e.get("note", ""),
-                              data=e.get("data") or {}, at=at))
-        params += [n, at, actor_obj.pk if actor_obj else None, e["kind"], rows[-1].note,
-                   json.dumps(rows[-1].data, ensure_ascii=False)]
-    ids = sorted(prepared_fetch(f"zhili_case_{len(events)}", _case_sql(len(events)), params))
-    case.pk = ids[0][1]
-    case._state.adding, case._state.db = False, connection.alias
-    post_save.send(sender=Case, instance=case, created=True, update_fields=None, raw=False,
-                   using=connection.alias)
-    for event, (pk, _case) in zip(rows, ids, strict=True):
-        event.pk, event.case_id = pk, case.pk
-        event._state.adding, event._state.db = False, connection.alias
-        case_event_recorded.send(sender=CaseEvent, case=case, event=event)
-    return rows
 
 
 def _create(*, actor, category, text, address, lon, lat, grid, channel, anonymous, contact_name,

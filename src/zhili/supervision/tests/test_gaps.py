@@ -41,3 +41,23 @@ def test_a_later_gap_does_not_inherit_the_earlier_gaps_timer(settings):
 def test_without_a_wait_gaps_are_skipped(settings):
     settings.ZHILI_ROLLUP_GAP_WAIT = 0
     assert _contiguous(cursor(10), [12, 15], timezone.now()) == 2
+
+
+def test_the_worker_rolls_a_source_up_at_most_every_interval(make_case, grid, settings):
+    from zhili.supervision import rollups
+    from zhili.supervision.models import RollupCursor
+    from zhili.supervision.tasks import rollups_poll
+    from zhili.supervision.tests.conftest import at
+
+    settings.ZHILI_ROLLUP_INTERVAL = 60
+    assert rollups.interval() == timedelta(seconds=60)
+    rollups.poll_all()  # what seeding the city left
+    RollupCursor.objects.update(updated_at=timezone.now() - timedelta(seconds=61))
+    make_case(grid, at())
+    assert rollups_poll() > 0
+    make_case(grid, at(11))
+    assert rollups_poll() == 0  # within the interval of the last poll that took events
+    assert rollups.poll_all() > 0  # `zhili supervision poll` does not wait
+    RollupCursor.objects.update(updated_at=timezone.now() - timedelta(seconds=61))
+    make_case(grid, at(12))
+    assert rollups_poll() > 0
