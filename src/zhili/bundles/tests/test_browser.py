@@ -82,6 +82,8 @@ def test_newborn_end_to_end(browser_page, tmp_path):
             page.goto("/bundles/inbox/")
             # The inbox also holds the demo applicants' newborn tasks: pick this application's.
             page.click(f"#inbox a[href='/bundles/tasks/{task.pk}/']")
+            # confirm.js ends the page: a click before it has loaded submits unasked.
+            page.wait_for_load_state("load")
             with page.expect_navigation():
                 page.click("#approve")
             assert page.locator("#decide").count() == 0  # decided: the buttons are gone
