@@ -83,7 +83,7 @@ def test_newborn_end_to_end(browser_page, tmp_path):
             # The inbox also holds the demo applicants' newborn tasks: pick this application's.
             page.click(f"#inbox a[href='/bundles/tasks/{task.pk}/']")
             # confirm.js ends the page: a click before it has loaded submits unasked.
-            page.wait_for_load_state("load")
+            page.wait_for_url(f"**/bundles/tasks/{task.pk}/", wait_until="load")
             with page.expect_navigation():
                 page.click("#approve")
             assert page.locator("#decide").count() == 0  # decided: the buttons are gone
