@@ -101,17 +101,23 @@ def coverage_summary(area_path: str) -> dict:
     """Shares of the risk points under `area_path` inside each class's rescue circle.
 
     Not scoped (supervision calls it for an area it already checked):
-    {"run": id or None, "computed_at", "points": n, "classes": {class: {"target_s",
-    "covered", "unreachable", "share"}}, "population": None, "population_note"}.
+    {"run": id or None, "computed_at", "points": n, "covered": inside every class's
+    circle, "share": covered / points (None without points), "classes": {class:
+    {"target_s", "covered", "unreachable", "share"}}, "population": None,
+    "population_note"}.
     """
     run = coverage_run()
     if run is None:
-        return {"run": None, "computed_at": None, "points": 0, "classes": {},
-                "population": None, "population_note": "no coverage run yet"}
+        return {"run": None, "computed_at": None, "points": 0, "covered": 0, "share": None,
+                "classes": {}, "population": None, "population_note": "no coverage run yet"}
     targets = run.targets
+    every = Q(**{f"{cls}_s__lte": targets[cls] for cls in CLASSES})
     counts = (PointCoverage.objects.filter(run=run, area_path__startswith=area_path)
-              .aggregate(**_aggregates(targets)))
-    return {"run": run.pk, "computed_at": run.finished_at.isoformat(), "points": counts["points"],
+              .aggregate(**_aggregates(targets), covered=Count("id", filter=every)))
+    points = counts["points"]
+    return {"run": run.pk, "computed_at": run.finished_at.isoformat(), "points": points,
+            "covered": counts["covered"],
+            "share": round(counts["covered"] / points, 4) if points else None,
             "classes": _shares(counts, targets), "population": None,
             "population_note": "not known: the grids carry no population figure"}
 

@@ -30,7 +30,8 @@ def _coverage_summary():
 
 
 def rescue_coverage(area_path: str, start, end):
-    """(share of the area's population within a rescue circle, reason when None)."""
+    """(share of the area's risk points inside every class's rescue circle, reason when
+    None). Not of its population: the grids carry no population figure yet."""
     summary = _coverage_summary()
     if summary is None:
         return None, str(NO_RESCUE_DATA)
@@ -43,8 +44,9 @@ def rescue_coverage(area_path: str, start, end):
 
 KPIS = [
     Kpi(code="supervision.rescue_coverage", name=gettext_lazy("Rescue-circle coverage"),
-        formula=gettext_lazy("share of the area's population within reach of a rescue circle "
-                             "(emergency app's coverage summary, as of now)"),
+        formula=gettext_lazy("share of the area's risk points inside every rescue circle "
+                             "(air, ground and responders within their target times; the "
+                             "emergency app's latest coverage run, as of now)"),
         unit="share", better="higher", reads="zhili.emergency.selectors", direct=rescue_coverage,
         empty=NO_RESCUE_DATA),
 ]

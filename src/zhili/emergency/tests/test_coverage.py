@@ -98,3 +98,22 @@ def test_api_coverage_gaps_and_circles_layer(client, run, district_operator,
         layer = client.get("/emergency/layers/circles.geojson").json()
     assert {f["id"] for f in layer["features"]} <= {"air", "ground", "responders"}
     assert layer["features"]
+
+
+def test_the_summary_counts_points_inside_every_circle_and_supervision_reads_it(
+        run, district, settings):
+    from datetime import date
+
+    from zhili.emergency.models import PointCoverage
+    from zhili.supervision.selectors import kpi_value
+
+    rows = PointCoverage.objects.filter(run=run, area_path__startswith=district.path)
+    targets = run.targets
+    inside = sum(all(getattr(p, f"{c}_s") is not None and getattr(p, f"{c}_s") <= targets[c]
+                     for c in ("air", "ground", "responders")) for p in rows)
+    summary = selectors.coverage_summary(district.path)
+    assert summary["covered"] == inside
+    assert summary["share"] == (round(inside / summary["points"], 4) if summary["points"] else None)
+    settings.LANGUAGE_CODE = "en"
+    v = kpi_value("supervision.rescue_coverage", district.path, "month", date(2026, 1, 1))
+    assert (v.value, v.reason) == (summary["share"], "") or summary["share"] is None

@@ -43,5 +43,5 @@ def test_dashboard_on_a_phone(browser_page):
     with page.expect_navigation():
         page.click("button[data-lang=en]")
     page.wait_for_selector("text=Rescue-circle coverage")
-    assert "no rescue-circle data" in page.content()
+    assert page.locator("[data-kpi='supervision.rescue_coverage']").inner_text().strip()
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p]

@@ -29,7 +29,9 @@ def test_dashboard_shows_the_viewers_area_with_values_and_trends(client, street_
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-kpi="governance.cases"' in html
-    assert "Rescue-circle coverage" in html and "no rescue-circle data" in html
+    # The demo city's rescue circles are computed: the share of its risk points covered.
+    assert "Rescue-circle coverage" in html and 'data-kpi="supervision.rescue_coverage"' in html
+    assert "no rescue-circle data" not in html
     assert "<script>" not in html.replace('<script src=', '')
     assert page.context["node"].code == "500103001000"
     assert page.context["rows"][0]["value"].value == 1

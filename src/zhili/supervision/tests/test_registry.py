@@ -19,6 +19,9 @@ def test_registry_holds_every_apps_kpis_with_their_declaration():
 
 
 def test_rescue_coverage_says_why_it_is_not_computed(db, district, settings):
+    from zhili.emergency.models import CoverageRun
+
+    CoverageRun.objects.all().delete()  # no rescue circles computed yet
     settings.LANGUAGE_CODE = "en"
     v = kpi_value("supervision.rescue_coverage", district.path, "month", date(2026, 1, 1))
     assert v.value is None
