@@ -24,7 +24,6 @@ caller writes at once, as in autocommit (`defer()` returns False).
 from __future__ import annotations
 
 import json
-import select
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -136,9 +135,9 @@ def pipeline(pg, writes: list[Write]) -> None:
     write that fails aborts the rest of the pipeline, the COMMIT included: the
     error is raised and the caller's transaction rolls back.
     """
-    from psycopg import errors, pq
+    from psycopg import pq
 
-    from zhili.core.prepared import ensure_prepared, next_result
+    from zhili.core.prepared import ensure_prepared, pipeline_results
 
     pgconn = pg.pgconn
     encoding = pg.info.encoding
@@ -160,29 +159,13 @@ def pipeline(pg, writes: list[Write]) -> None:
             sent.append(write)
         pgconn.send_query_params(b"COMMIT", None)
         sent.append(None)
-        pgconn.pipeline_sync()
-        while pgconn.flush():  # psycopg keeps libpq non-blocking: send it all
-            select.select([], [pgconn.socket], [])
-        failure, at, answered = None, 0, []
-        while True:
-            result = next_result(pgconn)
-            if result is None:  # the end of one statement's results, or a lost connection
-                if pgconn.status == pq.ConnStatus.BAD:
-                    raise errors.OperationalError("the connection was lost at the commit")
-                at += 1
-                continue
-            status = result.status
-            if status == pq.ExecStatus.PIPELINE_SYNC:
-                break
-            if status == pq.ExecStatus.TUPLES_OK and at < len(sent) and sent[at] is not None \
-                    and sent[at].result is not None and result.ntuples:
+        answered = []
+        for at, result in pipeline_results(pgconn, encoding, "the connection was lost at the commit"):
+            write = sent[at] if at < len(sent) else None
+            if write is not None and write.result is not None and result.ntuples:
                 value = result.get_value(0, 0)
-                answered.append((sent[at], None if value is None else value.decode(encoding)))
-            elif status == pq.ExecStatus.FATAL_ERROR and failure is None:
-                failure = errors.error_from_result(result, encoding=encoding)
+                answered.append((write, None if value is None else value.decode(encoding)))
     finally:
         pgconn.exit_pipeline_mode()
-    if failure is not None:
-        raise failure
     for write, value in answered:
         write.result(value)

@@ -59,6 +59,34 @@ def next_result(pgconn):
     return pgconn.get_result()
 
 
+def pipeline_results(pgconn, encoding: str, lost: str):
+    """Send the pipeline to its sync point, then yield (statement index, result) of each
+    result with rows; the first statement's error, if any, is raised at the sync (the
+    statements after it were not run)."""
+    from psycopg import errors, pq
+
+    pgconn.pipeline_sync()
+    while pgconn.flush():  # psycopg keeps libpq non-blocking: send it all
+        select.select([], [pgconn.socket], [])
+    failure, at = None, 0
+    while True:
+        result = next_result(pgconn)
+        if result is None:  # the end of one statement's results, or a lost connection
+            if pgconn.status == pq.ConnStatus.BAD:
+                raise errors.OperationalError(lost)
+            at += 1
+            continue
+        status = result.status
+        if status == pq.ExecStatus.PIPELINE_SYNC:
+            break
+        if status == pq.ExecStatus.TUPLES_OK:
+            yield at, result
+        elif status == pq.ExecStatus.FATAL_ERROR and failure is None:
+            failure = errors.error_from_result(result, encoding=encoding)
+    if failure is not None:
+        raise failure
+
+
 def dollar(sql: str) -> str:
     """`%s` placeholders numbered `$1`, `$2`, … (the statements here have no literal %)."""
     n = 0
@@ -89,41 +117,24 @@ def fetch(name: str, sql: str, params: list) -> list[tuple]:
 
 
 def _fetch(pg, name: bytes, sql: str, params: list) -> list[tuple]:
-    from psycopg import errors, pq
+    from psycopg import pq
     from psycopg.adapt import Transformer
 
     from zhili.core.atcommit import text
 
     ensure_prepared(pg, name, sql)
     pgconn = pg.pgconn
-    encoding = pg.info.encoding
     begin = not pg.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE
+    rows = []
     pgconn.enter_pipeline_mode()
     try:
         if begin:
             pgconn.send_query_params(b"BEGIN", None)
         pgconn.send_query_prepared(name, [text(v) for v in params])
-        pgconn.pipeline_sync()
-        while pgconn.flush():  # psycopg keeps libpq non-blocking: send it all
-            select.select([], [pgconn.socket], [])
-        rows, failure = None, None
-        while True:
-            result = next_result(pgconn)
-            if result is None:
-                if pgconn.status == pq.ConnStatus.BAD:
-                    raise errors.OperationalError("the connection was lost")
-                continue
-            status = result.status
-            if status == pq.ExecStatus.PIPELINE_SYNC:
-                break
-            if status == pq.ExecStatus.TUPLES_OK:
-                transformer = Transformer(pg)
-                transformer.set_pgresult(result)
-                rows = transformer.load_rows(0, result.ntuples, tuple)
-            elif status == pq.ExecStatus.FATAL_ERROR and failure is None:
-                failure = errors.error_from_result(result, encoding=encoding)
+        for _at, result in pipeline_results(pgconn, pg.info.encoding, "the connection was lost"):
+            transformer = Transformer(pg)
+            transformer.set_pgresult(result)
+            rows = transformer.load_rows(0, result.ntuples, tuple)
     finally:
         pgconn.exit_pipeline_mode()
-    if failure is not None:
-        raise failure
-    return rows or []
+    return rows
