@@ -142,7 +142,7 @@ def _deferred(entry: AuditEntry) -> atcommit.Write:
         entry._state.adding = False
         entry._state.db = connection.alias
 
-    return atcommit.Write(sql=_pg_statement(), name=_STATEMENT,
+    return atcommit.Write(sql=_insert_sql("postgresql"), name=_STATEMENT,
                           params=[getattr(entry, f.attname) for f in _COLUMNS],
                           now=lambda conn: _write(conn, [entry]), result=written)
 
@@ -205,14 +205,6 @@ def _write_pg(pg, entries: list[AuditEntry]) -> None:
 
 
 _STATEMENT = b"zhili_audit_append"
-
-
-def _pg_statement() -> str:
-    """The INSERT with PostgreSQL's `$n` placeholders (for the commit pipeline)."""
-    sql = _insert_sql("postgresql")
-    for n in range(1, len(_COLUMNS) + 1):
-        sql = sql.replace("%s", f"${n}", 1)
-    return sql
 
 
 # Sequencing ---------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def publish(kind: str, object_id, area_path: str) -> LiveEvent:
 # payload is `LiveEvent.as_dict()`'s, built by PostgreSQL from the new row.
 PUBLISH_SQL = (
     f"WITH e AS (INSERT INTO {LiveEvent._meta.db_table} (kind, object_id, area_path, at) "
-    "VALUES ($1, $2, $3, $4::timestamptz) RETURNING id, kind, object_id, area_path) "
+    "VALUES (%s, %s, %s, %s::timestamptz) RETURNING id, kind, object_id, area_path) "
     f"SELECT e.id, pg_notify('{CHANNEL}', json_build_object('seq', e.id, 'kind', e.kind, "
     "'id', e.object_id, 'path', e.area_path)::text) FROM e"
 )

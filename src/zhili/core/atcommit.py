@@ -33,7 +33,7 @@ from django.db.backends.utils import debug_transaction
 class Write:
     """One statement waiting for the COMMIT.
 
-    `sql` is PostgreSQL's text with `$1`… placeholders (typed by the statement:
+    `sql` is PostgreSQL's text with `%s` placeholders (typed by the statement:
     parameters travel as text); `name`, when given, prepares it once per
     connection. `now(connection)` writes it through Django's cursor instead
     (SQLite, or the savepoint release under a test case). `key`: a later write
@@ -137,7 +137,7 @@ def pipeline(pg, writes: list[Write]) -> None:
     """
     from psycopg import pq
 
-    from zhili.core.prepared import ensure_prepared, pipeline_results
+    from zhili.core.prepared import dollar, ensure_prepared, pipeline_results
 
     pgconn = pg.pgconn
     encoding = pg.info.encoding
@@ -155,7 +155,7 @@ def pipeline(pg, writes: list[Write]) -> None:
             if write.name is not None:
                 pgconn.send_query_prepared(write.name, params)
             else:
-                pgconn.send_query_params(write.sql.encode(), params)
+                pgconn.send_query_params(dollar(write.sql).encode(), params)
             sent.append(write)
         pgconn.send_query_params(b"COMMIT", None)
         sent.append(None)

@@ -28,9 +28,11 @@ from django.db import connection
 
 from zhili.core.conf import env_bool
 
+PREPARE = env_bool("ZHILI_DB_PREPARE", True)  # read once: `enabled()` is on every hot read
+
 
 def enabled() -> bool:
-    return connection.vendor == "postgresql" and env_bool("ZHILI_DB_PREPARE", True)
+    return PREPARE and connection.vendor == "postgresql"
 
 
 def ensure_prepared(pg, name: bytes, sql: str) -> None:

@@ -65,35 +65,28 @@ def message_upsert(*, kind: str, title: str, body: str = "", link: str = "", obj
 
 def _write(message: dict, pairs: list[tuple[int, str]], due) -> None:
     """The message and its deliveries: one statement on PostgreSQL (a data-modifying
-    CTE), two on SQLite, which has none. Intake pays for it on every case."""
+    CTE, with the COMMIT inside a transaction), two on SQLite, which has none."""
     if connection.vendor != "postgresql":
         message_id = message_upsert(**message)
         Delivery.objects.bulk_create(
             [Delivery(message_id=message_id, user_id=rid, channel=channel, next_attempt_at=due)
              for rid, channel in pairs], ignore_conflicts=True)
         return
-    if atcommit.defer(connection, _deferred(message, pairs, due)):
-        return
-    sql, params = _message_insert(**message, fanout_state="")
-    values = ", ".join(["(%s::bigint, %s)"] * len(pairs))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH m AS ({sql}) INSERT INTO {Delivery._meta.db_table} ({DELIVERY_COLUMNS})"
-            " SELECT m.id, v.user_id, v.channel, '', 'pending', 0, %s, '', '', ''"
-            f" FROM m, (VALUES {values}) AS v(user_id, channel) ON CONFLICT DO NOTHING",
-            [*params, due, *[x for pair in pairs for x in pair]])
+    write = _deferred(message, pairs, due)
+    if not atcommit.defer(connection, write):
+        write.now(connection)
 
 
-# The same CTE with the deliveries as two arrays, so that it is one statement
-# prepared once per connection, sent with the COMMIT (core/atcommit.py): the
-# caller never reads it back, and intake then pays no round trip for it.
+# The message and its deliveries (as two arrays): one statement, prepared once per
+# connection and sent with the COMMIT (core/atcommit.py): the caller never reads
+# it back, and intake then pays no round trip for it.
 PIPELINED_SQL = (
     f"WITH m AS (INSERT INTO {Message._meta.db_table} ({MESSAGE_COLUMNS})"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, 0, 0)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, 0, 0)"
     " ON CONFLICT (dedupe_key) DO UPDATE SET dedupe_key = excluded.dedupe_key RETURNING id)"
     f" INSERT INTO {Delivery._meta.db_table} ({DELIVERY_COLUMNS})"
-    " SELECT m.id, v.user_id, v.channel, '', 'pending', 0, $10::timestamptz, '', '', ''"
-    " FROM m, unnest($11::bigint[], $12::text[]) AS v(user_id, channel) ON CONFLICT DO NOTHING"
+    " SELECT m.id, v.user_id, v.channel, '', 'pending', 0, %s::timestamptz, '', '', ''"
+    " FROM m, unnest(%s::bigint[], %s::text[]) AS v(user_id, channel) ON CONFLICT DO NOTHING"
 )
 
 
@@ -102,17 +95,13 @@ def _deferred(message: dict, pairs: list[tuple[int, str]], due) -> atcommit.Writ
     users = "{" + ",".join(str(int(rid)) for rid, _ in pairs) + "}"
     channels = "{" + ",".join(c for _, c in pairs) + "}"  # channel names are identifiers
 
-    def now(conn):  # under a test case's transaction: the same statement, written now
+    values = [*params, due, users, channels]
+
+    def now(conn):  # outside a transaction, or under a test case's: written at once
         with conn.cursor() as cursor:
-            cursor.execute(_sql_now, [*params, due, users, channels])
+            cursor.execute(PIPELINED_SQL, values)
 
-    return atcommit.Write(sql=PIPELINED_SQL, name=b"zhili_notify", now=now,
-                          params=[*params, due, users, channels])
-
-
-_sql_now = PIPELINED_SQL
-for _n in range(12, 0, -1):
-    _sql_now = _sql_now.replace(f"${_n}", "%s")
+    return atcommit.Write(sql=PIPELINED_SQL, name=b"zhili_notify", now=now, params=values)
 
 
 def language_dedupe(dedupe: str, language: str) -> str:
