@@ -17,6 +17,7 @@ Two ways to run several consumers (docs/warning.md says which to pick):
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import pickle
@@ -188,6 +189,11 @@ class ProcessCommitter:
                                         name="zhili-ingest-commit", daemon=True)
         self._process.start()
         child_end.close()  # so the child's death reads as end of file here
+        # The child ignores SIGTERM, and multiprocessing's own exit hook stops a
+        # daemonic child with SIGTERM and then waits for it: a committer not closed
+        # by its consumer (one stuck on a window, one whose thread was abandoned)
+        # would hold this process's exit for ever. This hook runs before that one.
+        atexit.register(self._at_exit)
 
     def submit(self, pairs) -> None:
         try:
@@ -208,6 +214,9 @@ class ProcessCommitter:
         return CommitterDied(f"the committer process ended (exit code {self._process.exitcode})")
 
     def close(self, timeout: float) -> None:
+        atexit.unregister(self._at_exit)
+        if self._pipe.closed:
+            return
         try:
             self._pipe.send_bytes(b"")  # stop, after the window in flight
         except OSError:
@@ -217,6 +226,9 @@ class ProcessCommitter:
             self._process.kill()
             self._process.join(5)
         self._pipe.close()
+
+    def _at_exit(self) -> None:
+        self.close(5)  # what it has not committed stays with the broker
 
 
 def _committer_main(pipe, parent_end) -> None:

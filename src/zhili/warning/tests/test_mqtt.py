@@ -55,12 +55,31 @@ def stored(sensor="S-RAIN-1") -> int:
     return Reading.objects.filter(sensor__code=sensor).count()
 
 
-def test_readings_over_mqtt_are_stored_and_bad_messages_counted(slope, broker):
+@pytest.fixture
+def running():
+    """running(consumer, target=None) -> its thread, started. However the test ends,
+    each consumer is stopped and its thread waited for: one left reconnecting to a
+    stopped broker, its committer child with it, outlives the test."""
+    started = []
+
+    def start(consumer, target=None):
+        thread = threading.Thread(target=target or consumer.run, daemon=True)
+        thread.start()
+        started.append((consumer, thread))
+        return thread
+
+    yield start
+    for consumer, _ in started:
+        consumer.stop.set()
+    for _, thread in started:
+        thread.join(30)
+
+
+def test_readings_over_mqtt_are_stored_and_bad_messages_counted(slope, broker, running):
     start = timezone.now().replace(microsecond=0) - timedelta(hours=3)
     stop = threading.Event()
     consumer = Consumer(url=broker.url, client_id="zhili-test-consumer", stop=stop, batch=50)
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
+    thread = running(consumer)
     assert consumer.connected.wait(10)
     publish(broker.url, messages("S-RAIN-1", start, 40)
             + [("zhili/sensors/S-RAIN-1/readings", "garbage"),
@@ -129,7 +148,7 @@ def test_killed_consumer_and_restarted_broker_lose_nothing_and_store_nothing_twi
 
 
 def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slope, broker,
-                                                                              monkeypatch):
+                                                                              monkeypatch, running):
     """Windows commit in the committer thread: a bug there must not leave the network
     thread reading on for ever with nothing committed. The consumer stops with the
     error (its supervisor restarts it) and the window stays with the broker."""
@@ -149,8 +168,7 @@ def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slop
         except ValueError as exc:
             failure["error"] = exc
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread = running(consumer, run)
     assert consumer.connected.wait(10)
     publish(broker.url, messages("S-RAIN-1", start, 3))
     thread.join(60)
@@ -161,7 +179,7 @@ def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slop
 
 @pytest.mark.postgres_only
 def test_a_committer_process_that_dies_stops_the_consumer_unacknowledged(slope, broker,
-                                                                         monkeypatch):
+                                                                         monkeypatch, running):
     """On PostgreSQL windows commit in a child process. If it dies mid-window (killed,
     out of memory), the network process must not wait for ever nor acknowledge: it
     stops with the error, and the broker sends the window to the next consumer,
@@ -174,14 +192,13 @@ def test_a_committer_process_that_dies_stops_the_consumer_unacknowledged(slope, 
     consumer = Consumer(url=broker.url, client_id="zhili-test-dying", batch=10)
     failure = {}
 
-    def run(consumer):
+    def run():
         try:
             consumer.run()
         except consumer_module.CommitterDied as exc:
             failure["error"] = exc
 
-    thread = threading.Thread(target=run, args=(consumer,), daemon=True)
-    thread.start()
+    thread = running(consumer, run)
     assert consumer.connected.wait(10)
     publish(broker.url, messages("S-RAIN-1", start, 3))
     thread.join(60)
@@ -192,8 +209,7 @@ def test_a_committer_process_that_dies_stops_the_consumer_unacknowledged(slope, 
     monkeypatch.setattr(consumer_module, "readings_ingest", real)
     stop = threading.Event()
     again = Consumer(url=broker.url, client_id="zhili-test-dying", batch=10, stop=stop)
-    thread = threading.Thread(target=again.run, daemon=True)
-    thread.start()
+    thread = running(again)
     assert wait_for(lambda: again.stats.messages == 3, 60)
     stop.set()
     thread.join(20)
