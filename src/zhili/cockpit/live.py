@@ -41,6 +41,12 @@ CHANNEL = "zhili_live"
 QUEUE_SIZE = 256  # events a slow stream may lag behind before it is ended
 OVERFLOW = object()  # what a stream's queue gets when it fell behind
 REPLAY_LIMIT = 1000
+# An event's id is taken when its transaction writes it, and the transaction may
+# commit after others that took later ids: "after the last id seen" would miss it.
+# A replay or a poll also looks back this many ids over the last LOOKBACK_SECONDS;
+# what the client already had comes twice, and the page drops it by its seq.
+LOOKBACK_IDS = 200
+LOOKBACK_SECONDS = 30
 
 # The server's raw ASGI `send` of the request being served, set by zhili.asgi for
 # /cockpit/stream only. With it a stream, once started, is written by the hub itself
@@ -144,9 +150,15 @@ def _publish_now(event: LiveEvent) -> None:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps(event.as_dict())])
 
 
-def events_after(seq: int, *, limit: int = REPLAY_LIMIT) -> list[dict]:
-    """Logged events after `seq`, oldest first (replay and the SQLite poll)."""
-    return [e.as_dict() for e in LiveEvent.objects.filter(id__gt=seq).order_by("id")[:limit]]
+def events_after(seq: int, *, limit: int = REPLAY_LIMIT, now=None) -> list[dict]:
+    """Logged events after `seq`, oldest first (the replay and the poll), with the
+    recent ones just below it that may have committed after it (LOOKBACK_IDS)."""
+    from django.db.models import Q
+
+    recent = (now or timezone.now()) - timedelta(seconds=LOOKBACK_SECONDS)
+    late = Q(id__gt=seq - LOOKBACK_IDS, id__lte=seq, at__gte=recent)
+    return [e.as_dict() for e in
+            LiveEvent.objects.filter(Q(id__gt=seq) | late).order_by("id")[:limit]]
 
 
 def last_seq() -> int:
@@ -187,7 +199,7 @@ class Subscription:
     """
 
     __slots__ = ("everywhere", "prefixes", "queue", "overflowed", "quiet", "size", "send",
-                 "floor", "pending", "ended")
+                 "replayed", "pending", "ended")
 
     def __init__(self, scope: Scope | None = None, size: int = QUEUE_SIZE):
         self.everywhere, self.prefixes = True, ()
@@ -196,7 +208,7 @@ class Subscription:
         self.overflowed = False
         self.quiet = True  # nothing sent since the last heartbeat tick
         self.send = None  # the ASGI send, once the hub writes this stream itself
-        self.floor = -1  # attached: events up to here went out with the replay
+        self.replayed = frozenset()  # attached: the seqs that went out with the replay
         self.pending: list | None = None  # attached: bytes waiting for a paused transport
         self.ended: asyncio.Future | None = None
         if scope is not None:
@@ -230,7 +242,7 @@ class Subscription:
 
     # -- attached: the hub writes the stream through the server's ASGI send --------
 
-    def attach(self, send, floor: int) -> asyncio.Future:
+    def attach(self, send, replayed: frozenset = frozenset()) -> asyncio.Future:
         """From now on the hub writes this stream itself: what queued meanwhile goes
         out first, in one write. Returns a future that is done when the stream ends
         (it fell too far behind, or it was unsubscribed)."""
@@ -243,9 +255,9 @@ class Subscription:
                 return self.ended
             if item is HEARTBEAT:
                 parts.append(item)
-            elif item[0] > floor:
+            elif item[0] not in replayed:
                 parts.append(item[2])
-        self.send, self.floor = send, floor
+        self.send, self.replayed = send, replayed
         if parts:
             self.write(body(b"".join(parts)))
         return self.ended
@@ -353,7 +365,7 @@ class Hub:
         for sub in self.subscriptions:  # neither offer() nor write() (un)subscribes
             if sub.everywhere or (path and path.startswith(sub.prefixes)):
                 if sub.send is not None:
-                    if seq > sub.floor:
+                    if seq not in sub.replayed:
                         sub.write(message)  # the server's send: the socket, now
                         written += 1
                 else:

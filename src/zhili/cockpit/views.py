@@ -32,7 +32,8 @@ def _viewer(request):
 
 def layers_for(user) -> list[dict]:
     """Every app's map layer (core.plugins.MapLayer) the user holds the permission for."""
-    return [{"name": layer.name, "label": str(layer.label), "url": reverse(layer.url_name)}
+    return [{"name": layer.name, "label": str(layer.label), "url": reverse(layer.url_name),
+             "viewport": layer.viewport}
             for layer in registry().map_layers if not user.scope(layer.permission).empty]
 
 
@@ -95,7 +96,7 @@ def events(request):
         problem = invalid("after", _("a non-negative event id")).as_problem(instance=request.path)
         return JsonResponse(problem, status=422, content_type="application/problem+json")
     found = selectors.events_for(actor=user, after=int(raw))
-    return JsonResponse({"events": found, "last": found[-1]["seq"] if found else int(raw)})
+    return JsonResponse({"events": found, "last": max([int(raw)] + [e["seq"] for e in found])})
 
 
 # -- server-sent events -----------------------------------------------------------
@@ -130,7 +131,7 @@ def _prepare(user, last: int | None):
         _close_db()
 
 
-async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int | None):
+async def _stream(hub, sub, scope, backlog: list[dict], reset: bool):
     """The stream's body: the replay, then whatever the hub queues for it.
 
     The hub has already checked the area and encoded the bytes. Served through
@@ -145,14 +146,15 @@ async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int |
         for event in backlog:
             if scope.covers(event["path"]):
                 yield live.encode(event)
-            last = event["seq"]
-        floor = last if last is not None else -1  # replayed already up to here
+        # What the replay sent is not sent again live; an event that committed late,
+        # below the replay's last id and not in it, still is.
+        replayed = frozenset(event["seq"] for event in backlog)
         send = live.RAW_SEND.get()
         if send is not None:
             # Served through zhili.asgi: the hub writes this stream itself from here
             # on, one loop over the streams per event (no queue, no task wake-up, no
             # generator step per stream); this generator only waits for the end.
-            await sub.attach(send, floor)
+            await sub.attach(send, replayed)
             return
         queue, timing = sub.queue, live.timing
         while True:
@@ -164,7 +166,7 @@ async def _stream(hub, sub, scope, backlog: list[dict], reset: bool, last: int |
                     break
                 if item is live.HEARTBEAT:
                     parts.append(item)
-                elif item[0] > floor:
+                elif item[0] not in replayed:
                     parts.append(item[2])
                     seqs.append(item[0])
                 if queue.empty():
@@ -216,7 +218,7 @@ async def stream(request):
         hub.unsubscribe(sub)
         return HttpResponse("You may not see the map.", status=403, content_type="text/plain")
     sub.limit_to(scope)
-    response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset, last),
+    response = StreamingHttpResponse(_stream(hub, sub, scope, backlog, reset),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream

@@ -59,12 +59,15 @@ class DemoStep:
 @dataclass(frozen=True)
 class MapLayer:
     """A GeoJSON overlay for the map: `url_name` answers a FeatureCollection
-    (WGS84) already scoped to the requesting user."""
+    (WGS84) already scoped to the requesting user. A `viewport` layer is asked
+    again with `bbox` and `zoom` whenever the map moves, and may answer clusters
+    (geo/viewport.py): for layers too big to send whole."""
 
     name: str
     label: str
     url_name: str
     permission: str
+    viewport: bool = False
 
 
 @dataclass(frozen=True)

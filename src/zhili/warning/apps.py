@@ -37,7 +37,7 @@ class WarningConfig(ZhiliAppConfig):
     demo_steps = (DemoStep("warning", "zhili.warning.demo.seed",
                            after=("registry", "governance")),)
     map_layers = (MapLayer("risk-points", _("Risk points and warnings"), "warning:layer_points",
-                           "warning.view_warning"),)
+                           "warning.view_warning", viewport=True),)
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save

@@ -5,26 +5,67 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
 
+from zhili.geo.viewport import Viewport, cluster_cells, cluster_feature
 from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning, WarningEvent
 
 VIEW = "warning.view_warning"
-LAYER_LIMIT = 5000  # a city-wide view clusters on the client; the server caps the payload
+LAYER_LIMIT = 5000  # points in one answer; a wider view is clustered (geo/viewport.py)
 
 
-def risk_points_geojson(*, actor) -> dict:
+def risk_points_geojson(*, actor, viewport: Viewport | None = None) -> dict:
+    """The area's risk points with their most severe open warning (GeoJSON).
+
+    Without a viewport: the first LAYER_LIMIT points (a report's map, an area of a
+    few thousand). With one below POINTS_FROM_ZOOM: clusters counted in the
+    database over every point of the area in the box (a city-wide view of 520,000
+    points is one GROUP BY, a few hundred features); a cell of one point is that
+    point. From POINTS_FROM_ZOOM up: the points in the box.
+    """
     points = RiskPoint.objects.restrict(actor, VIEW)
     if actor.scope(VIEW).empty:
         raise PermissionDenied
-    # The most severe open warning per point (the last of each point's rows wins).
-    open_warnings = {pk: (level, number) for pk, level, number in
-                     Warning.objects.restrict(actor, VIEW).filter(status__in=Warning.OPEN)
-                     .order_by("risk_point_id", "level", "raised_at")
-                     .values_list("risk_point_id", "level", "number")}
-    rows = (points.order_by("code")
-            .values_list("id", "code", "name", "lon", "lat", "risk_level", "category__name",
-                         "category__name_en", "synthetic")[:LAYER_LIMIT])
+    warnings = Warning.objects.restrict(actor, VIEW).filter(status__in=Warning.OPEN)
+    if viewport is None:
+        return _points_collection(points, _open_warnings(warnings))
+    if not viewport.clusters:
+        inside = viewport.within(points)
+        return _points_collection(inside, _open_warnings(
+            viewport.within(warnings, lon="risk_point__lon", lat="risk_point__lat")))
+    cells = cluster_cells(points, viewport)
+    # The most severe open warning per cell, from the (few) open warnings' points.
+    worst: dict[tuple[int, int], int] = {}
+    for lon, lat, level in (viewport.within(warnings, lon="risk_point__lon", lat="risk_point__lat")
+                            .values_list("risk_point__lon", "risk_point__lat", "level")):
+        key = viewport.cell_of(lon, lat)
+        worst[key] = max(level, worst.get(key, 0))
+    singles = [cell.first for cell in cells if cell.count == 1]
+    collection = _points_collection(
+        points.filter(id__in=singles) if singles else points.none(),
+        _open_warnings(warnings.filter(risk_point_id__in=singles)) if singles else {})
+    for cell in cells:
+        if cell.count > 1:
+            level = worst.get((cell.x, cell.y), 0)
+            collection["features"].append(cluster_feature(cell, {
+                "warning_level": level, "colour": LEVEL_COLOURS.get(level, "grey")}))
+    collection["clustered"] = True
+    collection["total"] = sum(cell.count for cell in cells)
+    return collection
+
+
+def _open_warnings(warnings) -> dict[int, tuple[int, str]]:
+    """The most severe open warning per point (the last of each point's rows wins)."""
+    return {pk: (level, number) for pk, level, number in
+            warnings.order_by("risk_point_id", "level", "raised_at")
+            .values_list("risk_point_id", "level", "number")}
+
+
+def _points_collection(points, open_warnings) -> dict:
+    """The first LAYER_LIMIT points by code; `truncated` says when there were more."""
+    rows = list(points.order_by("code")
+                .values_list("id", "code", "name", "lon", "lat", "risk_level", "category__name",
+                             "category__name_en", "synthetic")[:LAYER_LIMIT + 1])
     features = []
-    for pk, code, name, lon, lat, risk_level, category, category_en, synthetic in rows:
+    for pk, code, name, lon, lat, risk_level, category, category_en, synthetic in rows[:LAYER_LIMIT]:
         level, warning = open_warnings.get(pk, (0, None))
         features.append({
             "type": "Feature", "id": code,
@@ -35,7 +76,10 @@ def risk_points_geojson(*, actor) -> dict:
                            "colour": LEVEL_COLOURS.get(level, "grey"),
                            "synthetic": synthetic},
         })
-    return {"type": "FeatureCollection", "features": features}
+    collection = {"type": "FeatureCollection", "features": features}
+    if len(rows) > LAYER_LIMIT:
+        collection["truncated"] = True
+    return collection
 
 
 def warning_list(*, actor, status: str = "open", level: int | None = None):

@@ -138,8 +138,8 @@ def test_an_attached_stream_is_written_by_the_hub_itself():
         hub.deliver(event(2, "50/500104/"))
         street.limit_to(STREET)
         sends = FakeSend(), FakeSend()
-        ended = street.attach(sends[0], floor=1)  # 1 went out with the replay already
-        city.attach(sends[1], floor=-1)
+        ended = street.attach(sends[0], frozenset({1}))  # 1 went out with the replay already
+        city.attach(sends[1])
         assert sends[0].bodies == [] and len(sends[1].bodies) == 1  # 1 and 2 in one write
         hub.deliver(event(3, "50/500103/500103001/y/"))
         hub.deliver(event(3, "50/500103/500103001/y/"))  # a duplicate: dropped
@@ -162,8 +162,8 @@ def test_a_paused_stream_waits_bounded_without_holding_up_the_others():
         hub.subscriptions |= {slow, fast}
         paused, quick = FakeSend(), FakeSend()
         paused.paused = asyncio.Event()
-        ended = slow.attach(paused, floor=-1)
-        fast.attach(quick, floor=-1)
+        ended = slow.attach(paused)
+        fast.attach(quick)
         hub.deliver(event(1))
         hub.deliver(event(2))
         assert len(quick.bodies) == 2 and paused.bodies == []
@@ -177,3 +177,21 @@ def test_a_paused_stream_waits_bounded_without_holding_up_the_others():
         assert ended.done() and len(quick.bodies) == 8
 
     run_async(run)
+
+
+def test_an_event_that_committed_late_is_sent_though_the_replay_went_past_it():
+    """Ids are taken in one order and committed in another: the replay sent 7 and 9,
+    then 8 commits. A stream drops what its replay sent, not everything below it."""
+    async def run():
+        hub = Hub()
+        sub = Subscription(CITY)
+        hub.subscriptions.add(sub)
+        send = FakeSend()
+        sub.attach(send, frozenset({7, 9}))
+        hub.deliver(event(9, "50/500104/"))  # the replay's own, heard live too: dropped
+        hub.deliver(event(8, "50/500104/"))  # committed late: sent
+        assert send.bodies == [live.encode(event(8))]
+        hub.unsubscribe(sub)
+
+    run_async(run)
+

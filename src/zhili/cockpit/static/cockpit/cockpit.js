@@ -59,7 +59,9 @@
     var api = config.geoApi + 'nodes/';
     return getJSON(api + encodeURIComponent(code)).then(function (node) {
       var b = L.latLngBounds(latLng(node.bbox[0], node.bbox[1]), latLng(node.bbox[2], node.bbox[3]));
-      map.fitBounds(b, { padding: [8, 8] });
+      // Not animated: Leaflet drops a setView made during a zoom animation, and the
+      // ?at= focus (focusPoint) comes right after this.
+      map.fitBounds(b, { padding: [8, 8], animate: false });
       var zoom = Math.max(0, Math.min(22, Math.round(map.getBoundsZoom(b))));
       var from = node.child_count === 0 && node.parent_code ? node.parent_code : node.code;
       return getJSON(api + encodeURIComponent(from) + '/children?zoom=' + zoom).then(function (fc) {
@@ -207,8 +209,9 @@
         onEachFeature: function (f, l) { l.on('click', function () { showDetail(state.name, f.properties || {}); }); }
       }));
     }
-    // Many points at a low zoom: one marker per screen cell with the count.
-    if (map.getZoom() < CLUSTER_BELOW_ZOOM && points.length >= CLUSTER_MIN) {
+    // Many points at a low zoom: one marker per screen cell with the count (a
+    // viewport layer's clusters come counted from the server).
+    if (!state.spec.viewport && map.getZoom() < CLUSTER_BELOW_ZOOM && points.length >= CLUSTER_MIN) {
       var cells = {};
       points.forEach(function (f) {
         var c = f.geometry.coordinates, px = map.project(latLng(c[0], c[1]));
@@ -220,18 +223,42 @@
         if (members.length === 1) { state.group.addLayer(marker(state.name, members[0])); return; }
         var lon = 0, lat = 0;
         members.forEach(function (f) { lon += f.geometry.coordinates[0]; lat += f.geometry.coordinates[1]; });
-        var at = latLng(lon / members.length, lat / members.length);
-        var size = members.length < 10 ? 26 : (members.length < 100 ? 32 : 40);
-        var m = L.marker(at, { icon: L.divIcon({ className: 'cluster-marker cluster-' + state.name, html: '',
-          iconSize: [size, size] }) });
-        m.on('add', function () { if (m._icon) { m._icon.textContent = String(members.length); } });
-        m.on('click', function () { map.setView(at, Math.min(map.getZoom() + 2, 18)); });
-        state.group.addLayer(m);
+        state.group.addLayer(clusterMarker(state.name, latLng(lon / members.length, lat / members.length),
+          members.length, null));
       });
     } else {
-      points.forEach(function (f) { state.group.addLayer(marker(state.name, f)); });
+      points.forEach(function (f) {
+        state.group.addLayer(f.properties && f.properties.cluster ? counted(state.name, f) : marker(state.name, f));
+      });
     }
     document.body.dataset['layer' + camel(state.name)] = String(state.features.length);
+    if (state.total !== undefined) { document.body.dataset['total' + camel(state.name)] = String(state.total); }
+  }
+
+  function clusterMarker(name, at, count, colour) {
+    var size = count < 10 ? 26 : (count < 100 ? 32 : (count < 10000 ? 40 : 48));
+    var m = L.marker(at, { icon: L.divIcon({ className: 'cluster-marker cluster-' + name +
+      (colour ? ' cluster-' + colour : ''), html: '', iconSize: [size, size] }) });
+    m.on('add', function () { if (m._icon) { m._icon.textContent = count.toLocaleString(); } });
+    m.on('click', function () { map.setView(at, Math.min(map.getZoom() + 2, 18)); });
+    return m;
+  }
+
+  // A cluster the server counted: its count, coloured by its most severe open warning.
+  function counted(name, f) {
+    var c = f.geometry.coordinates, p = f.properties;
+    var m = clusterMarker(name, latLng(c[0], c[1]), p.count, p.warning_level ? p.colour : null);
+    m.options.title = interpolate(gettext('%s points'), [p.count]);
+    return m;
+  }
+
+  // What the map shows, for a viewport layer: the box in stored WGS84 degrees.
+  function viewportQuery() {
+    var b = map.getBounds(), sw = ZhiliBasemap.fromDisplay(b.getSouthWest()),
+      ne = ZhiliBasemap.fromDisplay(b.getNorthEast());
+    function clamp(v, limit) { return Math.max(-limit, Math.min(limit, v)).toFixed(5); }
+    return 'bbox=' + [clamp(sw.lon, 180), clamp(sw.lat, 85), clamp(ne.lon, 180), clamp(ne.lat, 85)].join(',') +
+      '&zoom=' + Math.max(0, Math.floor(map.getZoom()));
   }
 
   function camel(name) {
@@ -240,10 +267,13 @@
 
   function load(state) {
     var seq = ++state.seq;
-    return getJSON(state.spec.url).then(function (fc) {
+    var view = state.spec.viewport ? viewportQuery() : null;
+    return getJSON(view ? state.spec.url + '?' + view : state.spec.url).then(function (fc) {
       if (seq !== state.seq) { return; }
       state.features = fc.features || [];
+      state.total = fc.total;
       draw(state);
+      if (view) { document.body.dataset['view' + camel(state.name)] = view; }
     }).catch(function (err) { showError(err.message); });
   }
 
@@ -260,7 +290,17 @@
   });
   L.control.layers(null, overlays, { collapsed: window.innerWidth < 720 }).addTo(map);
   map.on('zoomend', function () {
-    Object.keys(layers).forEach(function (k) { if (layers[k].features.length >= CLUSTER_MIN) { draw(layers[k]); } });
+    Object.keys(layers).forEach(function (k) {
+      if (!layers[k].spec.viewport && layers[k].features.length >= CLUSTER_MIN) { draw(layers[k]); }
+    });
+  });
+  // Viewport layers are asked again for what the map now shows, once it settles.
+  var moved = null;
+  map.on('moveend', function () {
+    clearTimeout(moved);
+    moved = setTimeout(function () {
+      Object.keys(layers).forEach(function (k) { if (layers[k].spec.viewport) { load(layers[k]); } });
+    }, 200);
   });
 
   // -- the side panel --
@@ -296,9 +336,18 @@
       loadFigures();
     }, 300);
   }
+  // A replay or a poll also sends the few events just before the client's place
+  // (one may have committed late, cockpit/live.py LOOKBACK_IDS): each seq counts once.
+  var seen = {}, seenOrder = [];
   function heard(event) {
-    document.body.dataset.lastEvent = String(event.seq || '');
     if (event.kind === 'reset') { refresh('*'); return; }
+    if (event.seq) {
+      if (seen[event.seq]) { return; }
+      seen[event.seq] = true;
+      seenOrder.push(event.seq);
+      if (seenOrder.length > 2000) { delete seen[seenOrder.shift()]; }
+    }
+    document.body.dataset.lastEvent = String(event.seq || '');
     (KIND_LAYERS[event.kind] || ['*']).forEach(refresh);
   }
   function setLive(state, text) { liveState.dataset.live = state; liveState.textContent = text; }
