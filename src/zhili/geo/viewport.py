@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Min
 from django.db.models.functions import Floor
 from django.utils.translation import gettext as _
@@ -122,6 +123,14 @@ def cluster_cells(queryset, viewport: Viewport, *, lon: str = "lon", lat: str = 
             .values("cell_x", "cell_y")
             .annotate(n=Count("id"), mean_lon=Avg(lon), mean_lat=Avg(lat), first=Min("id"))
             .values_list("cell_x", "cell_y", "n", "mean_lon", "mean_lat", "first"))
+    if connection.vendor == "postgresql":
+        # PostgreSQL cannot know how few cells there are (at most MAX_CELLS; it guesses
+        # a tenth of the rows) and sorts 520,000 rows on disk to group them: hashing is
+        # 2x faster (bench/clusters.py). For this statement only.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            rows = list(rows)
+            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
     return [Cell(int(x), int(y), n, mean_lon, mean_lat, first)
             for x, y, n, mean_lon, mean_lat, first in rows]
 
