@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from zhili.accounts.services import user_language_set, user_log_in
 from zhili.core.errors import ApplicationError
 from zhili.core.forms import form_errors
+from zhili.core.middleware import LanguageCookieMiddleware
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -53,6 +54,10 @@ def language_on_login(sender, request, user, **kwargs):
     language = getattr(user, "language", "")
     if request is not None and language:
         request.language_chosen = language
+    if request is not None and hasattr(request, "session"):
+        # What this session applied: a language set later elsewhere (the API, the
+        # admin) differs from it and reaches the next page (LanguageCookieMiddleware).
+        request.session[LanguageCookieMiddleware.SESSION_KEY] = language
 
 
 class LogoutView(auth_views.LogoutView):

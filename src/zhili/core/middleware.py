@@ -4,6 +4,7 @@ import re
 from django.conf import settings
 from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
+from django.utils.functional import empty
 
 from zhili.core import context, forwarding, inputguard
 from zhili.core.errors import ApplicationError, FieldError, ValidationFailed
@@ -39,7 +40,14 @@ class LanguageCookieMiddleware:
     account page) puts it on `request.language_chosen`; the response sets
     Django's language cookie, as the language switcher (`set_language`) does,
     so every later page renders in it until the reader switches again.
+
+    The session remembers the user's language it last applied: one changed
+    elsewhere (the API, an administrator in the admin) differs from it and is
+    applied on the user's next page, while a switch in the language switcher
+    (the cookie alone) is left as the reader chose.
     """
+
+    SESSION_KEY = "zhili_language_applied"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -47,6 +55,13 @@ class LanguageCookieMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         language = getattr(request, "language_chosen", "")
+        session = getattr(request, "session", None)
+        user = loaded_user(request)
+        if language and session is not None and user is not None:
+            session[self.SESSION_KEY] = language
+        elif (session is not None and user is not None and user.language
+              and self.SESSION_KEY in session and session[self.SESSION_KEY] != user.language):
+            language = session[self.SESSION_KEY] = user.language
         if language and language in dict(settings.LANGUAGES):
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
@@ -54,6 +69,15 @@ class LanguageCookieMiddleware:
                 secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE)
         return response
+
+
+def loaded_user(request):
+    """The request's authenticated user if the page already loaded it, else None:
+    looking costs a page that never asked for its user no query."""
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user if user.is_authenticated else None
 
 
 class StaticGZipMiddleware(GZipMiddleware):

@@ -177,3 +177,20 @@ def test_an_administrator_sets_a_language_in_the_admin(client, grid_worker):
     assert response.status_code == 200  # the form's error, nothing saved
     assert "language" in response.context["adminform"].form.errors
     assert language_of(grid_worker) == "en"
+
+
+def test_a_language_set_elsewhere_reaches_my_next_page(client, grid_worker, city_admin):
+    """Set through the API or by an administrator while I am logged in: my next page
+    is in it. The language switcher, afterwards, still wins for this browser."""
+    client.post("/accounts/login/", {"username": "worker1", "password": DEMO_PASSWORD},
+                HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")) == "zh-hans"
+    user_language_set(actor=city_admin, user=grid_worker, language="en")
+    first = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert first.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")) == "en"
+
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    again = client.get("/")
+    assert html_lang(again) == "zh-hans"
+    assert settings.LANGUAGE_COOKIE_NAME not in again.cookies  # not set back
