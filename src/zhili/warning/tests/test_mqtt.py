@@ -165,14 +165,16 @@ def test_a_window_that_fails_unexpectedly_stops_the_consumer_unacknowledged(slop
     def run():
         try:
             consumer.run()
-        except ValueError as exc:
+        except Exception as exc:  # any: the assertion below says which
             failure["error"] = exc
 
     thread = running(consumer, run)
-    assert consumer.connected.wait(10)
+    assert consumer.connected.wait(30)
     publish(broker.url, messages("S-RAIN-1", start, 3))
-    thread.join(60)
-    assert not thread.is_alive()
+    thread.join(120)
+    # Said in full when it fails (it failed once in CI, on a loaded machine).
+    assert not thread.is_alive(), f"still consuming: {consumer.stats}"
+    assert isinstance(failure.get("error"), ValueError), failure
     assert str(failure["error"]) == "a bug in a rule"
     assert consumer.stats.messages == 0  # nothing acknowledged
 
@@ -195,14 +197,15 @@ def test_a_committer_process_that_dies_stops_the_consumer_unacknowledged(slope, 
     def run():
         try:
             consumer.run()
-        except consumer_module.CommitterDied as exc:
+        except Exception as exc:  # any: the assertion below says which
             failure["error"] = exc
 
     thread = running(consumer, run)
-    assert consumer.connected.wait(10)
+    assert consumer.connected.wait(30)
     publish(broker.url, messages("S-RAIN-1", start, 3))
-    thread.join(60)
-    assert not thread.is_alive()
+    thread.join(120)
+    assert not thread.is_alive(), f"still consuming: {consumer.stats}"
+    assert isinstance(failure.get("error"), consumer_module.CommitterDied), failure
     assert "exit code 3" in str(failure["error"])
     assert consumer.stats.messages == 0 and stored() == 0
 
