@@ -32,16 +32,20 @@ def risk_points_geojson(*, actor, viewport: Viewport | None = None) -> dict:
         return _points_collection(inside, _open_warnings(
             viewport.within(warnings, lon="risk_point__lon", lat="risk_point__lat")))
     cells = cluster_cells(points, viewport)
-    # The most severe open warning per cell, from the (few) open warnings' points.
+    # The (few) open warnings in the box: the most severe per cell, and per point
+    # for the cells of one point (the last of each point's rows wins).
     worst: dict[tuple[int, int], int] = {}
-    for lon, lat, level in (viewport.within(warnings, lon="risk_point__lon", lat="risk_point__lat")
-                            .values_list("risk_point__lon", "risk_point__lat", "level")):
+    per_point: dict[int, tuple[int, str]] = {}
+    for pk, lon, lat, level, number in (
+            viewport.within(warnings, lon="risk_point__lon", lat="risk_point__lat")
+            .order_by("risk_point_id", "level", "raised_at")
+            .values_list("risk_point_id", "risk_point__lon", "risk_point__lat", "level", "number")):
         key = viewport.cell_of(lon, lat)
         worst[key] = max(level, worst.get(key, 0))
+        per_point[pk] = (level, number)
     singles = [cell.first for cell in cells if cell.count == 1]
     collection = _points_collection(
-        points.filter(id__in=singles) if singles else points.none(),
-        _open_warnings(warnings.filter(risk_point_id__in=singles)) if singles else {})
+        points.filter(id__in=singles) if singles else points.none(), per_point)
     for cell in cells:
         if cell.count > 1:
             level = worst.get((cell.x, cell.y), 0)
