@@ -38,7 +38,8 @@ class CockpitConfig(ZhiliAppConfig):
     api_router = ("/cockpit", "zhili.cockpit.api.router")
     demo_steps = (DemoStep("cockpit", "zhili.cockpit.demo.seed", after=("governance", "warning")),)
     map_layers = (
-        MapLayer("cases", _("Live cases"), "cockpit:layer_cases", "governance.view_case"),
+        MapLayer("cases", _("Live cases"), "cockpit:layer_cases", "governance.view_case",
+                 viewport=True),
         MapLayer("workers", _("Grid workers"), "cockpit:layer_workers", VIEW_MAP),
     )
 

@@ -16,10 +16,12 @@ from zhili.cockpit.apps import DISPATCH, VIEW_MAP
 from zhili.cockpit.conf import number
 from zhili.cockpit.models import WorkerPosition
 from zhili.core.errors import PermissionDenied
-from zhili.governance.selectors import CaseFilters, case_list, open_case_points
+from zhili.geo.viewport import cluster_feature
+from zhili.governance.selectors import CaseFilters, case_list, open_case_cells, open_case_points
 from zhili.warning.selectors import warning_list
 
-CASE_LIMIT = 2000  # the newest open cases of the area; a city view shows the figures instead
+CASE_LIMIT = 2000  # the newest open cases of the area (in the map's box, when it sends one)
+CLUSTER_ABOVE = 500  # more open cases than this in a box below zoom 14: counted in cells
 WORKER_LIMIT = 2000
 VIEW_CASE = "governance.view_case"
 MANAGE_CASE = "governance.manage_case"
@@ -34,13 +36,42 @@ def require_map(actor) -> None:
         raise PermissionDenied()
 
 
-def cases_geojson(*, actor, now=None) -> dict:
-    """Open cases of the viewer's area: status, overdue, and whether the viewer may dispatch."""
+def cases_geojson(*, actor, now=None, viewport=None) -> dict:
+    """Open cases of the viewer's area: status, overdue, and whether the viewer may dispatch.
+
+    With a map's viewport: those in the box; below POINTS_FROM_ZOOM and more than
+    CLUSTER_ABOVE of them, clusters counted in the database (each with how many are
+    overdue), so a city's 20,000 open cases are all counted, not the newest 2,000.
+    """
     now = now or timezone.now()
+    if viewport is None:
+        return _case_collection(actor, open_case_points(actor=actor, limit=CASE_LIMIT), now)
+    limit = CLUSTER_ABOVE if viewport.clusters else CASE_LIMIT
+    rows = open_case_points(actor=actor, limit=limit + 1, now=now, viewport=viewport)
+    if len(rows) <= limit or not viewport.clusters:
+        collection = _case_collection(actor, rows[:limit], now)
+        if len(rows) > limit:
+            collection["truncated"] = True
+        return collection
+    cells = open_case_cells(actor=actor, viewport=viewport, now=now)
+    singles = [cell.first for cell in cells if cell.count == 1]
+    collection = _case_collection(
+        actor, open_case_points(actor=actor, now=now, ids=singles, limit=len(singles)) if singles else [], now)
+    for cell in cells:
+        if cell.count > 1:
+            overdue = cell.extra[0]
+            collection["features"].append(cluster_feature(cell, {
+                "overdue": overdue, "colour": "purple" if overdue else None}))
+    collection["clustered"] = True
+    collection["total"] = sum(cell.count for cell in cells)
+    return collection
+
+
+def _case_collection(actor, rows, now) -> dict:
     dispatch = actor.scope(DISPATCH)
     manage = actor.scope(MANAGE_CASE)
     features = []
-    for row in open_case_points(actor=actor, limit=CASE_LIMIT):
+    for row in rows:
         overdue = row["due_at"] is not None and row["due_at"] < now
         features.append({
             "type": "Feature", "id": row["tracking_no"],

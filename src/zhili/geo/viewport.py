@@ -113,16 +113,21 @@ class Cell:
     lon: float   # the centroid of its points
     lat: float
     first: int   # the smallest id among them: the point itself when count is 1
+    extra: tuple = ()  # the values of `cluster_cells(extra=...)`, in its order
 
 
-def cluster_cells(queryset, viewport: Viewport, *, lon: str = "lon", lat: str = "lat") -> list[Cell]:
-    """One GROUP BY over the rows in the box: a Cell per occupied screen cell."""
+def cluster_cells(queryset, viewport: Viewport, *, lon: str = "lon", lat: str = "lat",
+                  extra: dict | None = None) -> list[Cell]:
+    """One GROUP BY over the rows in the box: a Cell per occupied screen cell, with
+    the `extra` aggregates ({name: Count(...)}) of each."""
     width, height = viewport.cell_size()
+    extra = extra or {}
     rows = (viewport.within(queryset, lon=lon, lat=lat).order_by()
             .annotate(cell_x=Floor(F(lon) / width), cell_y=Floor(F(lat) / height))
             .values("cell_x", "cell_y")
-            .annotate(n=Count("id"), mean_lon=Avg(lon), mean_lat=Avg(lat), first=Min("id"))
-            .values_list("cell_x", "cell_y", "n", "mean_lon", "mean_lat", "first"))
+            .annotate(n=Count("id"), mean_lon=Avg(lon), mean_lat=Avg(lat), first=Min("id"),
+                      **extra)
+            .values_list("cell_x", "cell_y", "n", "mean_lon", "mean_lat", "first", *extra))
     if connection.vendor == "postgresql":
         # PostgreSQL cannot know how few cells there are (at most MAX_CELLS; it guesses
         # a tenth of the rows) and sorts 520,000 rows on disk to group them: hashing is
@@ -131,8 +136,8 @@ def cluster_cells(queryset, viewport: Viewport, *, lon: str = "lon", lat: str = 
             cursor.execute("SET LOCAL enable_sort = off")
             rows = list(rows)
             cursor.execute("SET LOCAL enable_sort TO DEFAULT")
-    return [Cell(int(x), int(y), n, mean_lon, mean_lat, first)
-            for x, y, n, mean_lon, mean_lat, first in rows]
+    return [Cell(int(x), int(y), n, mean_lon, mean_lat, first, tuple(more))
+            for x, y, n, mean_lon, mean_lat, first, *more in rows]
 
 
 def cluster_feature(cell: Cell, properties: dict) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -354,19 +354,36 @@ MAP_FIELDS = ("id", "tracking_no", "status", "version", "lon", "lat", "due_at", 
               "category__name", "category__name_en")
 
 
-def open_case_points(*, actor, limit: int = 2000, now=None) -> list[dict]:
-    """The newest open cases the actor may see, as map points (no bodies, no persons).
+def open_case_points(*, actor, limit: int = 2000, now=None, viewport=None,
+                     ids=None) -> list[dict]:
+    """The newest open cases the actor may see, as map points (no bodies, no persons);
+    those in a map's `viewport` (geo.viewport.Viewport) or of the given `ids` only.
 
     One SELECT over the open-queue index (`case_open_area_recent`) for a scoped
     actor: its cost follows the area's backlog, not the city's history (the
     cockpit's live-case layer, bench/layers.py).
     """
-    rows = list(case_list(actor=actor, filters=CaseFilters(open=True), now=now)
-                .values(*MAP_FIELDS)[:limit])
+    cases = case_list(actor=actor, filters=CaseFilters(open=True), now=now)
+    if viewport is not None:
+        cases = viewport.within(cases)
+    if ids is not None:
+        cases = cases.filter(id__in=list(ids))
+    rows = list(cases.values(*MAP_FIELDS)[:limit])
     labels = dict(Status.choices)
     for row in rows:
         row["status_label"] = str(labels.get(row["status"], row["status"]))
     return rows
+
+
+def open_case_cells(*, actor, viewport, now=None) -> list:
+    """The open cases the actor may see in the viewport, counted per screen cell
+    (geo.viewport.cluster_cells) with how many of each are overdue."""
+    from zhili.geo.viewport import cluster_cells
+
+    now = now or timezone.now()
+    cases = case_list(actor=actor, filters=CaseFilters(open=True), now=now)
+    return cluster_cells(cases, viewport, extra={
+        "overdue": Count("id", filter=Q(due_at__lt=now))})
 
 
 def busy_assignees(*, user_ids) -> set[int]:

@@ -211,7 +211,7 @@
     }
     // Many points at a low zoom: one marker per screen cell with the count (a
     // viewport layer's clusters come counted from the server).
-    if (!state.spec.viewport && map.getZoom() < CLUSTER_BELOW_ZOOM && points.length >= CLUSTER_MIN) {
+    if (!state.clustered && map.getZoom() < CLUSTER_BELOW_ZOOM && points.length >= CLUSTER_MIN) {
       var cells = {};
       points.forEach(function (f) {
         var c = f.geometry.coordinates, px = map.project(latLng(c[0], c[1]));
@@ -244,10 +244,11 @@
     return m;
   }
 
-  // A cluster the server counted: its count, coloured by its most severe open warning.
+  // A cluster the server counted: its count, in the colour it names (risk points: the
+  // most severe open warning among them; cases: purple when one is overdue).
   function counted(name, f) {
     var c = f.geometry.coordinates, p = f.properties;
-    var m = clusterMarker(name, latLng(c[0], c[1]), p.count, p.warning_level ? p.colour : null);
+    var m = clusterMarker(name, latLng(c[0], c[1]), p.count, p.colour);
     m.options.title = interpolate(gettext('%s points'), [p.count]);
     return m;
   }
@@ -272,6 +273,7 @@
       if (seq !== state.seq) { return; }
       state.features = fc.features || [];
       state.total = fc.total;
+      state.clustered = !!fc.clustered;
       draw(state);
       if (view) { document.body.dataset['view' + camel(state.name)] = view; }
     }).catch(function (err) { showError(err.message); });
@@ -292,7 +294,7 @@
   map.on('zoomend', function () {
     Object.keys(layers).forEach(function (k) {
       if (!layers[k].spec.viewport && layers[k].features.length >= CLUSTER_MIN) { draw(layers[k]); }
-    });
+    });  // (a viewport layer is asked again on moveend, below)
   });
   // Viewport layers are asked again for what the map now shows, once it settles.
   var moved = null;
