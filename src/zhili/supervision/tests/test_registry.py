@@ -26,6 +26,9 @@ def test_rescue_coverage_says_why_it_is_not_computed(db, district, settings):
     v = kpi_value("supervision.rescue_coverage", district.path, "month", date(2026, 1, 1))
     assert v.value is None
     assert "rescue-circle" in v.reason
+    v = kpi_value("supervision.rescue_population_coverage", district.path, "month",
+                  date(2026, 1, 1))
+    assert v.value is None and "rescue-circle" in v.reason
 
 
 def test_unknown_kpi_and_bad_period_are_refused(db, district):

@@ -202,6 +202,8 @@ class Command(BaseCommand):
                 props = {"code": node.code, "name": node.name, "name_en": node.name_en,
                          "level": node.level, "synthetic": node.synthetic,
                          "parent_code": full_code(parts[-2]) if len(parts) > 1 else None}
+                if node.population is not None:
+                    props["population"] = node.population
                 text = json.dumps(geojson.feature(node.shape, props), ensure_ascii=False,
                                   separators=(",", ":"))
                 handle.write(("," if count else "") + text + "\n")
