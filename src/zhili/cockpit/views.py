@@ -20,9 +20,9 @@ from zhili.audit.services import audit_record
 from zhili.cockpit import live, selectors
 from zhili.cockpit.apps import DISPATCH, VIEW_MAP
 from zhili.cockpit.teams import MANAGE as MANAGE_INCIDENT
-from zhili.core.errors import ValidationFailed, invalid
+from zhili.core.errors import invalid
 from zhili.core.plugins import registry
-from zhili.geo.viewport import Viewport
+from zhili.geo.viewport import with_viewport
 
 
 def _viewer(request):
@@ -64,15 +64,12 @@ def map_view(request):
 
 
 @login_required
-def layer_cases(request):
-    """Open cases of the viewer's area, by status and overdue (GeoJSON)."""
+@with_viewport
+def layer_cases(request, viewport):
+    """Open cases of the viewer's area, by status and overdue (GeoJSON); with `bbox` and
+    `zoom`, those in the box, clustered below zoom 14 when there are many."""
     if request.user.scope(selectors.VIEW_CASE).empty:
         raise PermissionDenied
-    try:
-        viewport = Viewport.from_query(request.GET)
-    except ValidationFailed as exc:
-        return JsonResponse(exc.as_problem(instance=request.path), status=exc.status,
-                            content_type="application/problem+json")
     return JsonResponse(selectors.cases_geojson(actor=request.user, viewport=viewport))
 
 

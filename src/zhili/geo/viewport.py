@@ -145,3 +145,22 @@ def cluster_feature(cell: Cell, properties: dict) -> dict:
     return {"type": "Feature", "id": f"cell:{cell.x}:{cell.y}",
             "geometry": {"type": "Point", "coordinates": [round(cell.lon, 6), round(cell.lat, 6)]},
             "properties": {"cluster": True, "count": cell.count, **properties}}
+
+
+def with_viewport(view):
+    """A map layer's view, called with `viewport=` (Viewport or None) from its query;
+    a bad box or zoom answers the 422 problem naming it, and the view is not called."""
+    from functools import wraps
+
+    from django.http import JsonResponse
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            viewport = Viewport.from_query(request.GET)
+        except ValidationFailed as exc:
+            return JsonResponse(exc.as_problem(instance=request.path), status=exc.status,
+                                content_type="application/problem+json")
+        return view(request, *args, viewport=viewport, **kwargs)
+
+    return wrapped

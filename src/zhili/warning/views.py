@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from zhili.core.errors import ApplicationError, NotFound, ValidationFailed
 from zhili.core.forms import form_errors
-from zhili.geo.viewport import Viewport
+from zhili.geo.viewport import with_viewport
 from zhili.warning import selectors
 from zhili.warning.charts import readings_svg
 from zhili.warning.handling import MANAGE, warning_raise_by_operator
@@ -78,14 +78,10 @@ def warning_detail(request, number: str):
 
 
 @login_required
-def layer_points(request):
+@with_viewport
+def layer_points(request, viewport):
     """The risk points of the viewer's area with their open warning's level (GeoJSON);
     with `bbox` and `zoom`, those in the box, clustered below POINTS_FROM_ZOOM."""
-    try:
-        viewport = Viewport.from_query(request.GET)
-    except ValidationFailed as exc:
-        return JsonResponse(exc.as_problem(instance=request.path), status=exc.status,
-                            content_type="application/problem+json")
     return JsonResponse(selectors.risk_points_geojson(actor=request.user, viewport=viewport))
 
 
