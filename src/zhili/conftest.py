@@ -139,6 +139,14 @@ def _process_caches_start_empty():
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _seed()
+    yield
+    # Before the test database is dropped: the connection pool (settings, PostgreSQL)
+    # keeps idle connections open to it, and DROP DATABASE refuses while one is.
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
 
 
 def _flushes_database(item) -> bool:
