@@ -44,6 +44,23 @@ def street_viewport():
     return Viewport(node.min_lon, node.min_lat, node.max_lon, node.max_lat, 14)
 
 
+def city_operator():
+    """A city operator (made once in the phase's database) and the city's box at zoom 8:
+    the whole open queue, counted into clusters."""
+    from zhili.accounts.models import User
+    from zhili.accounts.services import role_assign, user_create
+    from zhili.geo.models import AreaNode
+    from zhili.geo.viewport import Viewport
+
+    city = AreaNode.objects.get(code="50".ljust(12, "0"))
+    user = User.objects.filter(username="bench_city_op").first()
+    if user is None:
+        user = user_create(username="bench_city_op", password=None)
+        role_assign(user=user, role="city_operator", area=city)
+    return (User.objects.get(pk=user.pk),
+            Viewport(city.min_lon, city.min_lat, city.max_lon, city.max_lat, 8))
+
+
 def measure(actor, rounds: int, viewport=None) -> dict:
     from zhili.cockpit.selectors import cases_geojson
     from zhili.governance.selectors import CaseFilters, case_list
@@ -76,6 +93,7 @@ def main() -> None:
     log("· timing the street's live-case layer at 100,000 cases …")
     small = measure(bigcity.operator(), args.rounds)
     small_box = measure(bigcity.operator(), args.rounds, street_viewport())
+    small_city = measure(*city_operator()[:1], args.rounds, city_operator()[1])
     log(f"  p50 {small['p50_ms']} ms, {small['features']} features, {small['bytes']:,} bytes; "
         f"for the map's box {small_box['p50_ms']} ms")
     bigcity.use("big", args.big)
@@ -83,6 +101,7 @@ def main() -> None:
     log(f"· timing it at {big_count:,} cases …")
     big = measure(bigcity.operator(), args.rounds)
     big_box = measure(bigcity.operator(), args.rounds, street_viewport())
+    big_city = measure(*city_operator()[:1], args.rounds, city_operator()[1])
     print(json.dumps({
         "bench": "layers",
         "layer": "cockpit live cases",
@@ -99,6 +118,12 @@ def main() -> None:
         "layer_small_box_ms": small_box["p50_ms"],
         "layer_big_box_ms": big_box["p50_ms"],
         "ratio_box": round(big_box["p50_ms"] / small_box["p50_ms"], 3),
+        # A city operator's map of the whole city at zoom 8: the open queue in clusters.
+        "city_clusters_small_ms": small_city["p50_ms"],
+        "city_clusters_big_ms": big_city["p50_ms"],
+        "ratio_city_clusters": round(big_city["p50_ms"] / small_city["p50_ms"], 3),
+        "city_clusters_features": big_city["features"],
+        "city_clusters_bytes": big_city["bytes"],
         "promise": "ratio <= 1.5",
         "p95_ms": {"small": small["p95_ms"], "big": big["p95_ms"]},
         "features": {"small": small["features"], "big": big["features"]},
