@@ -28,6 +28,7 @@ import time
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from zhili.cockpit.conf import number
@@ -153,8 +154,6 @@ def _publish_now(event: LiveEvent) -> None:
 def events_after(seq: int, *, limit: int = REPLAY_LIMIT, now=None) -> list[dict]:
     """Logged events after `seq`, oldest first (the replay and the poll), with the
     recent ones just below it that may have committed after it (LOOKBACK_IDS)."""
-    from django.db.models import Q
-
     recent = (now or timezone.now()) - timedelta(seconds=LOOKBACK_SECONDS)
     late = Q(id__gt=seq - LOOKBACK_IDS, id__lte=seq, at__gte=recent)
     return [e.as_dict() for e in

@@ -16,7 +16,7 @@ from zhili.cockpit.apps import DISPATCH, VIEW_MAP
 from zhili.cockpit.conf import number
 from zhili.cockpit.models import WorkerPosition
 from zhili.core.errors import PermissionDenied
-from zhili.geo.viewport import cluster_feature
+from zhili.geo.viewport import clustered_collection
 from zhili.governance.selectors import CaseFilters, case_list, open_case_cells, open_case_points
 from zhili.warning.selectors import warning_list
 
@@ -53,18 +53,16 @@ def cases_geojson(*, actor, now=None, viewport=None) -> dict:
         if len(rows) > limit:
             collection["truncated"] = True
         return collection
-    cells = open_case_cells(actor=actor, viewport=viewport, now=now)
-    singles = [cell.first for cell in cells if cell.count == 1]
-    collection = _case_collection(
-        actor, open_case_points(actor=actor, now=now, ids=singles, limit=len(singles)) if singles else [], now)
-    for cell in cells:
-        if cell.count > 1:
-            overdue = cell.extra[0]
-            collection["features"].append(cluster_feature(cell, {
-                "overdue": overdue, "colour": "purple" if overdue else None}))
-    collection["clustered"] = True
-    collection["total"] = sum(cell.count for cell in cells)
-    return collection
+
+    def properties(cell):
+        overdue = cell.extra[0]  # open_case_cells' one extra aggregate
+        return {"overdue": overdue, "colour": "purple" if overdue else None}
+
+    return clustered_collection(
+        open_case_cells(actor=actor, viewport=viewport, now=now),
+        points=lambda ids: _case_collection(
+            actor, open_case_points(actor=actor, now=now, ids=ids, limit=len(ids)), now),
+        properties=properties)
 
 
 def _case_collection(actor, rows, now) -> dict:

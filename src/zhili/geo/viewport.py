@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Min
@@ -74,6 +75,7 @@ class Viewport:
     def clusters(self) -> bool:
         return self.zoom < POINTS_FROM_ZOOM
 
+    @cached_property
     def cell_size(self) -> tuple[float, float]:
         """A cell's width and height in degrees: CLUSTER_PX at this zoom, the height
         shortened by the latitude as Web Mercator stretches it."""
@@ -83,17 +85,17 @@ class Viewport:
 
     def cell_of(self, lon: float, lat: float) -> tuple[int, int]:
         """The cell of a point: the same arithmetic as the database's GROUP BY."""
-        width, height = self.cell_size()
+        width, height = self.cell_size
         return math.floor(lon / width), math.floor(lat / height)
 
     def snapped(self) -> tuple[float, float, float, float]:
         """The box widened to whole cells."""
-        width, height = self.cell_size()
+        width, height = self.cell_size
         return (math.floor(self.west / width) * width, math.floor(self.south / height) * height,
                 math.ceil(self.east / width) * width, math.ceil(self.north / height) * height)
 
     def cells(self) -> int:
-        width, height = self.cell_size()
+        width, height = self.cell_size
         west, south, east, north = self.snapped()
         return round((east - west) / width) * round((north - south) / height)
 
@@ -120,7 +122,7 @@ def cluster_cells(queryset, viewport: Viewport, *, lon: str = "lon", lat: str = 
                   extra: dict | None = None) -> list[Cell]:
     """One GROUP BY over the rows in the box: a Cell per occupied screen cell, with
     the `extra` aggregates ({name: Count(...)}) of each."""
-    width, height = viewport.cell_size()
+    width, height = viewport.cell_size
     extra = extra or {}
     rows = (viewport.within(queryset, lon=lon, lat=lat).order_by()
             .annotate(cell_x=Floor(F(lon) / width), cell_y=Floor(F(lat) / height))
@@ -145,6 +147,19 @@ def cluster_feature(cell: Cell, properties: dict) -> dict:
     return {"type": "Feature", "id": f"cell:{cell.x}:{cell.y}",
             "geometry": {"type": "Point", "coordinates": [round(cell.lon, 6), round(cell.lat, 6)]},
             "properties": {"cluster": True, "count": cell.count, **properties}}
+
+
+def clustered_collection(cells: list[Cell], *, points, properties) -> dict:
+    """A layer's answer from its cells: `points(ids)` is the FeatureCollection of the
+    rows of the cells of one (they come as themselves), `properties(cell)` the layer's
+    own properties of a cluster; `clustered` true and the `total` counted."""
+    singles = [cell.first for cell in cells if cell.count == 1]
+    collection = points(singles) if singles else {"type": "FeatureCollection", "features": []}
+    collection["features"] += [cluster_feature(cell, properties(cell))
+                               for cell in cells if cell.count > 1]
+    collection["clustered"] = True
+    collection["total"] = sum(cell.count for cell in cells)
+    return collection
 
 
 def with_viewport(view):

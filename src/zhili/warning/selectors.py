@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Func, IntegerField, Min, OuterRef, Subquery
 
-from zhili.geo.viewport import Viewport, cluster_cells, cluster_feature
+from zhili.geo.viewport import Viewport, cluster_cells, clustered_collection
 from zhili.warning.models import LEVEL_COLOURS, RiskPoint, Warning, WarningEvent
 
 VIEW = "warning.view_warning"
@@ -43,17 +43,14 @@ def risk_points_geojson(*, actor, viewport: Viewport | None = None) -> dict:
         key = viewport.cell_of(lon, lat)
         worst[key] = max(level, worst.get(key, 0))
         per_point[pk] = (level, number)
-    singles = [cell.first for cell in cells if cell.count == 1]
-    collection = _points_collection(
-        points.filter(id__in=singles) if singles else points.none(), per_point)
-    for cell in cells:
-        if cell.count > 1:
-            level = worst.get((cell.x, cell.y), 0)
-            collection["features"].append(cluster_feature(cell, {
-                "warning_level": level, "colour": LEVEL_COLOURS.get(level, "grey")}))
-    collection["clustered"] = True
-    collection["total"] = sum(cell.count for cell in cells)
-    return collection
+
+    def properties(cell):
+        level = worst.get((cell.x, cell.y), 0)
+        return {"warning_level": level, "colour": LEVEL_COLOURS.get(level, "grey")}
+
+    return clustered_collection(
+        cells, points=lambda ids: _points_collection(points.filter(id__in=ids), per_point),
+        properties=properties)
 
 
 def _open_warnings(warnings) -> dict[int, tuple[int, str]]:

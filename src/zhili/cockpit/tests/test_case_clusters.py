@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from zhili.cockpit import selectors
 from zhili.core.tests.queries import assert_flat
+from zhili.geo.tests import viewports
 from zhili.governance.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +19,12 @@ URL = "/cockpit/layers/cases.geojson"
 OPEN = ("reported", "accepted", "dispatched", "on_site", "reopened")
 
 
-def box(cases, margin=0.02) -> str:
-    e = cases.aggregate(Min("lon"), Max("lon"), Min("lat"), Max("lat"))
-    return ",".join(f"{v:.5f}" for v in (e["lon__min"] - margin, e["lat__min"] - margin,
-                                           e["lon__max"] + margin, e["lat__max"] + margin))
+def box(rows, margin=0.02) -> str:
+    return viewports.box(rows, margin)
 
 
 def layer(client, bbox, zoom):
-    response = client.get(URL, {"bbox": bbox, "zoom": zoom})
-    assert response.status_code == 200, response.content[:300]
-    return response.json()
-
-
-def counted(features) -> int:
-    return sum(f["properties"]["count"] if f["properties"].get("cluster") else 1 for f in features)
+    return viewports.layer_get(client, URL, bbox, zoom)
 
 
 @pytest.fixture
@@ -50,7 +42,7 @@ def test_many_open_cases_are_counted_in_cells_with_the_overdue(client, few_above
     mine = Case.objects.filter(area_path__startswith=district.path, status__in=OPEN)
     client.force_login(district_operator)
     body = layer(client, box(mine), 9)
-    assert body["clustered"] and body["total"] == counted(body["features"]) == mine.count()
+    assert body["clustered"] and body["total"] == viewports.represented(body["features"]) == mine.count()
     clusters = [f["properties"] for f in body["features"] if f["properties"].get("cluster")]
     assert clusters
     overdue = mine.filter(due_at__lt=timezone.now()).count()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db.models import Max, Min
 
 from zhili.core.tests.queries import assert_flat
+from zhili.geo.tests import viewports
 from zhili.geo.viewport import POINTS_FROM_ZOOM, Viewport
 from zhili.warning.models import RiskPoint
 
@@ -16,20 +16,12 @@ pytestmark = pytest.mark.django_db
 URL = "/warning/layers/points.geojson"
 
 
-def box(points, margin=0.01) -> str:
-    extent = points.aggregate(Min("lon"), Max("lon"), Min("lat"), Max("lat"))
-    return ",".join(f"{v:.5f}" for v in (extent["lon__min"] - margin, extent["lat__min"] - margin,
-                                           extent["lon__max"] + margin, extent["lat__max"] + margin))
+def box(rows, margin=0.01) -> str:
+    return viewports.box(rows, margin)
 
 
 def layer(client, bbox, zoom):
-    response = client.get(URL, {"bbox": bbox, "zoom": zoom})
-    assert response.status_code == 200, response.content[:300]
-    return response.json()
-
-
-def represented(features) -> int:
-    return sum(f["properties"]["count"] if f["properties"].get("cluster") else 1 for f in features)
+    return viewports.layer_get(client, URL, bbox, zoom)
 
 
 def test_clusters_count_every_point_of_the_viewers_area(client, district_operator, street_operator,
@@ -39,7 +31,7 @@ def test_clusters_count_every_point_of_the_viewers_area(client, district_operato
     client.force_login(district_operator)
     body = layer(client, bbox, 9)
     district_points = RiskPoint.objects.filter(grid__path__startswith=district.path).count()
-    assert body["clustered"] and body["total"] == represented(body["features"]) == district_points
+    assert body["clustered"] and body["total"] == viewports.represented(body["features"]) == district_points
     assert any(f["properties"].get("cluster") for f in body["features"])
     assert len(body["features"]) < district_points  # clustered, not sent whole
 

@@ -288,7 +288,7 @@
     var state = { name: spec.name, spec: spec, group: L.layerGroup().addTo(map), features: [], seq: 0 };
     layers[spec.name] = state;
     overlays[spec.label] = state.group;
-    load(state);
+    if (!spec.viewport) { load(state); }  // viewport layers: once the area is fitted (below)
   });
   L.control.layers(null, overlays, { collapsed: window.innerWidth < 720 }).addTo(map);
   map.on('zoomend', function () {
@@ -297,12 +297,14 @@
     });  // (a viewport layer is asked again on moveend, below)
   });
   // Viewport layers are asked again for what the map now shows, once it settles.
-  var moved = null;
+  var moved = null, fitted = false;
+  function loadViewportLayers() {
+    Object.keys(layers).forEach(function (k) { if (layers[k].spec.viewport) { load(layers[k]); } });
+  }
   map.on('moveend', function () {
+    if (!fitted) { return; }  // the start's own moves: the first load follows them
     clearTimeout(moved);
-    moved = setTimeout(function () {
-      Object.keys(layers).forEach(function (k) { if (layers[k].spec.viewport) { load(layers[k]); } });
-    }, 200);
+    moved = setTimeout(loadViewportLayers, 200);
   });
 
   // -- the side panel --
@@ -398,7 +400,7 @@
   }
 
   var start = config.start ? showArea(config.start).catch(function (err) { showError(err.message); }) : Promise.resolve();
-  start = start.then(focusPoint);
+  start = start.then(focusPoint).then(function () { fitted = true; loadViewportLayers(); });
   Promise.all([start, loadFigures()]).then(function () {
     document.body.dataset.cockpitReady = '1';
     listen();
